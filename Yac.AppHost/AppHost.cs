@@ -1,0 +1,32 @@
+using Yac.AppHost;
+using Yac.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// PostgreSQL and Redis: containers where a container runtime answers, local processes otherwise.
+var infrastructure = builder.AddYacInfrastructure();
+
+var identity = builder.AddProject<Projects.Yac_Identity>("identity")
+    .WithHttpEndpoint(name: "http")
+    .WithReference(infrastructure.IdentityDb).WaitFor(infrastructure.IdentityDb)
+    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
+    .WithHttpHealthCheck("/health");
+
+var chat = builder.AddProject<Projects.Yac_ChatService>("chat")
+    .WithHttpEndpoint(name: "http")
+    .WithReference(infrastructure.ChatDb).WaitFor(infrastructure.ChatDb)
+    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
+    .WithReference(identity).WaitFor(identity)
+    .WithHttpHealthCheck("/health");
+
+var gatewayOptions = GatewayOptions.From(builder.Configuration);
+builder.AddProject<Projects.Yac_Gateway>("gateway")
+    .WithHttpEndpoint(name: "http", port: gatewayOptions.Port)
+    .WithReplicas(gatewayOptions.Replicas)
+    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
+    .WithReference(identity).WaitFor(identity)
+    .WithReference(chat).WaitFor(chat)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+
+builder.Build().Run();

@@ -1,0 +1,19 @@
+namespace Yac.Contracts;
+
+/// <summary>
+/// Redis pub/sub channel names. Every name is prefixed so that YAC can share a Redis with
+/// other applications. See docs/events.md.
+/// </summary>
+public static class Channels
+{
+    public const string Prefix = "yac:";
+
+    /// <summary>Everything that happens inside one chat: messages, reads, membership, typing.</summary>
+    public static string Chat(Guid chatId) => $"{Prefix}chat:{chatId:D}";
+
+    /// <summary>What concerns one user wherever they are connected: joining or leaving a chat.</summary>
+    public static string User(Guid userId) => $"{Prefix}user:{userId:D}";
+
+    /// <summary>Device sessions revoked by logout or refresh-token reuse.</summary>
+    public const string Revocations = Prefix + "revocations";
+}

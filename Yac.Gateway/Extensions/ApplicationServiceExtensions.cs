@@ -1,0 +1,10 @@
+namespace Microsoft.Extensions.Hosting;
+
+internal static class ApplicationServiceExtensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisClient("redis");
+        return builder;
+    }
+}

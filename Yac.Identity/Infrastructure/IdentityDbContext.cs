@@ -1,0 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Yac.Identity.Infrastructure;
+
+public sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> options) : DbContext(options);
