@@ -8,5 +8,6 @@ var app = builder.Build();
 app.UseDefaultProblemDetails();
 app.UseWebClient();
 app.MapDefaultEndpoints();
+app.MapReverseProxy();
 
 app.Run();
