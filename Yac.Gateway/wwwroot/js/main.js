@@ -100,7 +100,9 @@ socket.addEventListener('status', (event) => {
 });
 
 let helloCount = 0;
-socket.addEventListener('hello', () => {
+socket.addEventListener('hello', (event) => {
+  // Which replica holds the socket: handy when reading logs and traces.
+  $('#connection').dataset.gatewayId = event.detail.gatewayId ?? '';
   // After a reconnect, chats may have been created, joined or left meanwhile.
   if (helloCount++ > 0) refreshChatList();
 });
