@@ -1,3 +1,7 @@
+using Yac.Identity.SigningKeys;
+using Yac.Identity.Tokens;
+using Yac.Identity.Users;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -7,5 +11,9 @@ var app = builder.Build();
 
 app.UseDefaultProblemDetails();
 app.MapDefaultEndpoints();
+
+app.MapUsersApi();
+app.MapTokensApi();
+app.MapJwksApi();
 
 app.Run();
