@@ -10,6 +10,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseDefaultProblemDetails();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
 
 app.MapUsersApi();

@@ -21,6 +21,13 @@ public static class AuthenticationExtensions
     /// Also registers authorization; protect endpoints with <c>RequireAuthorization()</c>.
     /// <para>Usage, in a service's <c>AddApplicationServices</c> (the AppHost must give it <c>WithReference(identity)</c>):</para>
     /// <code>builder.AddDefaultAuthentication();</code>
+    /// <para>and in <c>Program.cs</c>, after <c>UseDefaultProblemDetails()</c> so that 401/403 answers get a
+    /// problem-details body (ASP.NET Core would otherwise add the middleware before it):</para>
+    /// <code>
+    /// app.UseDefaultProblemDetails();
+    /// app.UseAuthentication();
+    /// app.UseAuthorization();
+    /// </code>
     /// <para>
     /// Configuration (optional) lives in <c>Yac:Authentication</c>, see <see cref="YacAuthenticationOptions"/>.
     /// Outside the HTTP pipeline (a WebSocket frame carrying a token), resolve <see cref="IAccessTokenValidator"/>.
