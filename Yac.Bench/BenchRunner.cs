@@ -41,6 +41,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> progress)
             }
 
             report.Processes.AddRange(system.Processes.Select(process => new ProcessInfo(process.Label, process.Role, process.Pid, ProcessTree.CommandLineOf(process.Pid))));
+            progress($"[{name}] instances: {string.Join(", ", system.Servers)}; measuring {string.Join(", ", report.Processes.Select(process => $"{process.Label} (pid {process.Pid}, {process.Role})"))}");
             await RunScenariosAsync(scenarios, system, report, yacSaturation, cancellationToken);
             if (name == "yac" && report.FanOut is { SaturationDeliveriesPerSecond: > 0 } fanOut)
             {
