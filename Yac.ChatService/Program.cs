@@ -1,3 +1,8 @@
+using Scalar.AspNetCore;
+using Yac.ChatService.Chats;
+using Yac.ChatService.Membership;
+using Yac.ChatService.Messages;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -7,5 +12,15 @@ var app = builder.Build();
 
 app.UseDefaultProblemDetails();
 app.MapDefaultEndpoints();
+
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
+app.MapChatsApi();
+app.MapMembershipApi();
+app.MapMessagesApi();
 
 app.Run();
