@@ -7,5 +7,6 @@ var app = builder.Build();
 
 app.UseDefaultProblemDetails();
 app.MapDefaultEndpoints();
+app.MapReverseProxy();
 
 app.Run();

@@ -1,3 +1,5 @@
+using Yac.Gateway.Proxy;
+
 namespace Microsoft.Extensions.Hosting;
 
 internal static class ApplicationServiceExtensions
@@ -5,6 +7,7 @@ internal static class ApplicationServiceExtensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.AddServiceProxy();
         return builder;
     }
 }
