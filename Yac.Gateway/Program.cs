@@ -6,6 +6,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseDefaultProblemDetails();
+app.UseWebClient();
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
 
