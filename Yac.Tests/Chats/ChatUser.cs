@@ -60,6 +60,14 @@ public sealed class ChatUser : IDisposable
         return users;
     }
 
+    /// <summary>An HttpClient with this user's token on another base address (e.g. one gateway replica).</summary>
+    public HttpClient ClientFor(Uri baseAddress)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
+        return client;
+    }
+
     public Task<HttpResponseMessage> PostCreateChatAsync(object body) => Chat.PostAsJsonAsync("/api/chats", body, Json);
 
     public async Task<ChatJson> CreateGroupAsync(string visibility = "private", params ChatUser[] members)

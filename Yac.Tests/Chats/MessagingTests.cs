@@ -8,15 +8,24 @@ namespace Yac.Tests.Chats;
 public sealed class MessagingTests(YacAppFixture fixture)
 {
     [Fact]
-    public async Task TwoHundredConcurrentSendsFromTenUsersGetSeqsOneToTwoHundred()
+    public async Task TwoHundredConcurrentSendsFromTenUsersThroughBothGatewaysGetSeqsOneToTwoHundred()
     {
         using var owner = await ChatUser.CreateAsync(fixture, "owner");
         var senders = await ChatUser.CreateManyAsync(fixture, 9, "sender");
         var everyone = (ChatUser[])[owner, .. senders];
         var chat = await owner.CreateGroupAsync("private", senders);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var replicas = await fixture.GetGatewayReplicaUrlsAsync(timeout.Token);
+        // Each user sends through one replica's /api proxy; the users are split over both replicas.
+        var clients = everyone.Select((user, index) => user.ClientFor(replicas[index % replicas.Count])).ToArray();
 
-        var sends = Enumerable.Range(0, 200)
-            .Select(index => everyone[index % everyone.Length].SendAsync(chat.Id, $"message {index}"));
+        var sends = Enumerable.Range(0, 200).Select(async index =>
+        {
+            using var response = await clients[index % clients.Length].PostAsJsonAsync(
+                $"/api/chats/{chat.Id}/messages", new { clientMsgId = $"c{index}", text = $"message {index}" }, ChatUser.Json);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<MessageJson>(ChatUser.Json))!;
+        });
         var acknowledged = await Task.WhenAll(sends).WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal(Enumerable.Range(1, 200).Select(seq => (long)seq), acknowledged.Select(message => message.Seq).Order());
@@ -25,9 +34,9 @@ public sealed class MessagingTests(YacAppFixture fixture)
         Assert.False(stored.HasMore);
         Assert.Equal(acknowledged.OrderBy(message => message.Seq), stored.Messages);
         Assert.Equal(200, (await owner.GetChatAsync(chat.Id)).LastSeq);
-        foreach (var user in everyone)
+        foreach (var disposable in clients.Concat<IDisposable>(everyone))
         {
-            user.Dispose();
+            disposable.Dispose();
         }
     }
 
