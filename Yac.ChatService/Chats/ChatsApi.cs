@@ -24,12 +24,12 @@ public static class ChatsApi
             .WithTags("Chats")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        chats.MapPost("/", CreateAsync)
+        chats.MapPost(string.Empty, CreateAsync)
             .WithName("CreateChat")
             .WithSummary("Create a group or direct chat (a direct chat that exists already: 200 with it)")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        chats.MapGet("/", ListMineAsync)
+        chats.MapGet(string.Empty, ListMineAsync)
             .WithName("ListMyChats")
             .WithSummary("My chats, most recent activity first");
         chats.MapGet("/{chatId}", GetAsync)

@@ -19,7 +19,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddDatabaseMigrator<ChatDbContext>();
         builder.AddRedisClient("redis");
 
-        builder.Services.AddAuthorization();
+        builder.AddDefaultAuthentication();
         builder.Services.AddValidation();
         builder.Services.AddOpenApi();
 

@@ -25,11 +25,11 @@ public static class MembershipApi
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        members.MapPut("/", AddAsync)
+        members.MapPut(string.Empty, AddAsync)
             .WithName("AddMember")
             .WithSummary("Join a public chat (yourself) or add someone (owner or admin); idempotent")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        members.MapDelete("/", RemoveAsync)
+        members.MapDelete(string.Empty, RemoveAsync)
             .WithName("RemoveMember")
             .WithSummary("Leave (yourself) or remove someone (owner, or admin for plain members)");
         members.MapPut("/role", SetRoleAsync)

@@ -43,10 +43,8 @@ public sealed class ChatUser : IDisposable
 
     public static async Task<ChatUser> CreateAsync(YacAppFixture fixture, string label = "user")
     {
-        var (userId, accessToken) = await TestUsers.RegisterAndLogInAsync(fixture, label);
-        var chat = fixture.CreateClient("chat");
-        chat.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return new ChatUser(userId, accessToken, chat);
+        var user = await fixture.RegisterAndLoginAsync(label);
+        return new ChatUser(user.Id, user.AccessToken, fixture.CreateClient("chat", user));
     }
 
     public static async Task<ChatUser[]> CreateManyAsync(YacAppFixture fixture, int count, string label = "user")
