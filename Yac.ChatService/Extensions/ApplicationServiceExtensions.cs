@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
@@ -21,6 +22,8 @@ internal static class ApplicationServiceExtensions
 
         builder.AddDefaultAuthentication();
         builder.Services.AddValidation();
+        // Validation errors are keyed by C# property names; the contract's field names are camelCase.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<EventPublisher>();
