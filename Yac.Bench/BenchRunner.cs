@@ -74,26 +74,40 @@ public sealed class BenchRunner(BenchOptions options, Action<string> progress)
     {
         foreach (var scenario in options.Scenarios)
         {
-            switch (scenario)
+            try
             {
-                case "smoke":
-                    await scenarios.RunSmokeAsync(system, report, cancellationToken);
-                    break;
-                case "idle":
-                    await scenarios.RunIdleMemoryAsync(system, report, cancellationToken);
-                    break;
-                case "fanout":
-                    await scenarios.RunFanOutAsync(system, report, cancellationToken);
-                    break;
-                case "latency":
-                    await scenarios.RunLatencyAsync(system, report, LatencyRates(system, report, yacSaturation), cancellationToken);
-                    break;
-                case "cost":
-                    await scenarios.RunCostGrowthAsync(system, report, cancellationToken);
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown scenario '{scenario}'.");
+                await RunScenarioAsync(scenarios, scenario, system, report, yacSaturation, cancellationToken);
             }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // One failed scenario must not cost the numbers of the others; the report says why it has none.
+                report.NotMeasured.Add($"{scenario}: {exception.GetType().Name}: {exception.Message}");
+                progress($"[{system.Name}] {scenario} failed: {exception}");
+            }
+        }
+    }
+
+    private async Task RunScenarioAsync(BenchScenarios scenarios, string scenario, SystemUnderTest system, SystemReport report, double? yacSaturation, CancellationToken cancellationToken)
+    {
+        switch (scenario)
+        {
+            case "smoke":
+                await scenarios.RunSmokeAsync(system, report, cancellationToken);
+                break;
+            case "idle":
+                await scenarios.RunIdleMemoryAsync(system, report, cancellationToken);
+                break;
+            case "fanout":
+                await scenarios.RunFanOutAsync(system, report, cancellationToken);
+                break;
+            case "latency":
+                await scenarios.RunLatencyAsync(system, report, LatencyRates(system, report, yacSaturation), cancellationToken);
+                break;
+            case "cost":
+                await scenarios.RunCostGrowthAsync(system, report, cancellationToken);
+                break;
+            default:
+                throw new ArgumentException($"Unknown scenario '{scenario}'.");
         }
     }
 

@@ -32,5 +32,7 @@ foreach (var path in await BenchRunner.WriteAsync(report, options.OutputDirector
 }
 
 Console.WriteLine(Yac.Bench.Reporting.SummaryWriter.Render(report));
-var incomplete = report.Systems.SelectMany(system => system.Latency).Any(result => result.Label == "smoke" && !result.Step.Complete);
-return incomplete ? 1 : 0;
+// Smoke mode fails unless every system delivered every message of its smoke step.
+var smokeFailed = options.Mode == "smoke"
+    && report.Systems.Any(system => !system.Latency.Any(result => result.Label == "smoke" && result.Step.Complete));
+return smokeFailed ? 1 : 0;

@@ -73,12 +73,17 @@ public sealed class YacAccounts(YacEndpoints endpoints) : IDisposable
             await EnsureSuccessAsync(registered, "register", cancellationToken);
         }
 
+        return await LogInAsync(username, cancellationToken);
+    }
+
+    private async Task<Account> LogInAsync(string username, CancellationToken cancellationToken)
+    {
         while (true)
         {
             using var response = await _identity.PostAsJsonAsync("/api/tokens", new { username, password = Password, deviceName = "yac-bench" }, cancellationToken);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                // Login is rate limited by design; provisioning is not what the bench measures.
+                // Login may be rate limited by design; provisioning is not what the bench measures.
                 await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken);
                 continue;
             }
@@ -86,7 +91,7 @@ public sealed class YacAccounts(YacEndpoints endpoints) : IDisposable
             await EnsureSuccessAsync(response, "log in", cancellationToken);
             var tokens = await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken)
                 ?? throw new InvalidOperationException("POST /api/tokens returned no body.");
-            return new Account(tokens.UserId, tokens.AccessToken, tokens.RefreshToken, DateTimeOffset.UtcNow);
+            return new Account(username, tokens.UserId, tokens.AccessToken, tokens.RefreshToken, DateTimeOffset.UtcNow);
         }
     }
 
@@ -95,18 +100,29 @@ public sealed class YacAccounts(YacEndpoints endpoints) : IDisposable
         var stale = Enumerable.Range(0, users).Where(user => DateTimeOffset.UtcNow - _accounts[user].IssuedAt > s_refreshAfter).ToList();
         await Parallel.ForEachAsync(
             stale,
-            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (user, token) =>
             {
-                using var response = await _identity.PostAsJsonAsync("/api/tokens/refresh", new { refreshToken = _accounts[user].RefreshToken }, token);
-                await EnsureSuccessAsync(response, "refresh a token", token);
-                var tokens = await response.Content.ReadFromJsonAsync<TokenResponse>(token)
-                    ?? throw new InvalidOperationException("POST /api/tokens/refresh returned no body.");
+                var account = await RefreshAsync(_accounts[user], token) ?? await LogInAsync(_accounts[user].Username, token);
                 lock (_accounts)
                 {
-                    _accounts[user] = new Account(tokens.UserId, tokens.AccessToken, tokens.RefreshToken, DateTimeOffset.UtcNow);
+                    _accounts[user] = account;
                 }
             });
+    }
+
+    /// <summary>A fresh token through the refresh endpoint; null if the service refuses (then the bench logs in again).</summary>
+    private async Task<Account?> RefreshAsync(Account account, CancellationToken cancellationToken)
+    {
+        using var response = await _identity.PostAsJsonAsync("/api/tokens/refresh", new { refreshToken = account.RefreshToken }, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var tokens = await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken)
+            ?? throw new InvalidOperationException("POST /api/tokens/refresh returned no body.");
+        return account with { AccessToken = tokens.AccessToken, RefreshToken = tokens.RefreshToken, IssuedAt = DateTimeOffset.UtcNow };
     }
 
     private async Task<string> CreateGroupChatAsync(Account owner, IEnumerable<Account> others, int chat, CancellationToken cancellationToken)
@@ -136,7 +152,7 @@ public sealed class YacAccounts(YacEndpoints endpoints) : IDisposable
         }
     }
 
-    public sealed record Account(string UserId, string AccessToken, string RefreshToken, DateTimeOffset IssuedAt);
+    public sealed record Account(string Username, string UserId, string AccessToken, string RefreshToken, DateTimeOffset IssuedAt);
 
     private sealed record TokenResponse(string AccessToken, string RefreshToken, string UserId);
 }
