@@ -18,7 +18,7 @@ public static class EventEnvelopeTracing
     /// <summary>Starts the Producer activity of publishing <paramref name="eventType"/> on <paramref name="channel"/>.</summary>
     public static Activity? StartPublishActivity(ActivitySource source, string channel, string eventType)
     {
-        var activity = source.StartActivity($"publish {channel}", ActivityKind.Producer);
+        var activity = source.StartActivity($"publish {eventType}", ActivityKind.Producer);
         SetMessagingTags(activity, channel, eventType, "publish");
         return activity;
     }
@@ -55,7 +55,7 @@ public static class EventEnvelopeTracing
             carrier,
             static (headers, name) => headers.TryGetValue(name, out var value) && value is not null ? [value] : []);
         Baggage.Current = parent.Baggage;
-        var activity = source.StartActivity($"process {channel}", ActivityKind.Consumer, parent.ActivityContext);
+        var activity = source.StartActivity($"process {envelope.Type}", ActivityKind.Consumer, parent.ActivityContext);
         SetMessagingTags(activity, channel, envelope.Type, "process");
         return activity;
     }

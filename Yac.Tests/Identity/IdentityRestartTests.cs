@@ -21,9 +21,12 @@ public sealed class IdentityRestartTests(YacAppFixture fixture)
 
         using var identity = fixture.CreateClient("identity", user);
         using var response = await identity.GetAsync("/api/users/me", timeout.Token);
+        using var chat = fixture.CreateClient("chat", user);
+        using var chatResponse = await chat.GetAsync("/api/chats", timeout.Token);
         var afterRestart = await fixture.LoginAgainAsync(user, cancellationToken: timeout.Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, chatResponse.StatusCode);
         // The restarted Identity signs with the same persisted key.
         Assert.Equal(new JsonWebToken(user.AccessToken).Kid, new JsonWebToken(afterRestart.AccessToken).Kid);
     }
