@@ -1,3 +1,5 @@
+using Yac.Gateway.Sockets;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -6,7 +8,10 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseDefaultProblemDetails();
+app.UseWebSockets();
+
 app.MapDefaultEndpoints();
+app.MapWebSocketApi();
 app.MapReverseProxy();
 
 app.Run();
