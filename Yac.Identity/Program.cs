@@ -1,3 +1,7 @@
+using Yac.Identity.SigningKeys;
+using Yac.Identity.Tokens;
+using Yac.Identity.Users;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -6,6 +10,12 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseDefaultProblemDetails();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
+
+app.MapUsersApi();
+app.MapTokensApi();
+app.MapJwksApi();
 
 app.Run();

@@ -1,4 +1,13 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yac.Identity;
 using Yac.Identity.Infrastructure;
+using Yac.Identity.Sessions;
+using Yac.Identity.SigningKeys;
+using Yac.Identity.Tokens;
+using Yac.Identity.Users;
+using Yac.ServiceDefaults.Authentication;
 using Yac.Shared;
 
 namespace Microsoft.Extensions.Hosting;
@@ -7,9 +16,39 @@ internal static class ApplicationServiceExtensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         builder.AddNpgsqlDbContext<IdentityDbContext>("identitydb");
-        builder.Services.AddDatabaseMigrator<IdentityDbContext>();
+        services.AddDatabaseMigrator<IdentityDbContext>();
         builder.AddRedisClient("redis");
+
+        services.AddOptions<IdentityServiceOptions>()
+            .BindConfiguration(IdentityServiceOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // Encrypts the signing keys' private halves; its own key ring is kept in identitydb so that
+        // every Identity replica and restart can decrypt them (see docs/api.md on key storage).
+        services.AddDataProtection()
+            .SetApplicationName("yac-identity")
+            .PersistKeysToDbContext<IdentityDbContext>();
+
+        services.AddOptions<PasswordHasherOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<IdentityServiceOptions>>((hasher, identity) =>
+            {
+                hasher.CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3;
+                hasher.IterationCount = identity.Value.PasswordHashIterations;
+            });
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<PasswordService>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SigningKeyRing>();
+        // Identity validates its own tokens with its key ring instead of fetching its own JWKS.
+        services.AddSingleton<ISigningKeySource>(provider => provider.GetRequiredService<SigningKeyRing>());
+        builder.AddDefaultAuthentication();
+
+        services.AddSingleton<AccessTokenIssuer>();
+        services.AddScoped<DeviceSessionService>();
         return builder;
     }
 }
