@@ -259,7 +259,7 @@ internal sealed partial class WsPool(
     }
 
     /// <summary>Passes on every pending message that continues the chat's stream without a gap.</summary>
-    private void DeliverInOrder(LocalChat chat)
+    private static void DeliverInOrder(LocalChat chat)
     {
         while (chat.Pending.Count > 0)
         {

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.WebSockets;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using Yac.Gateway.Chats;
 using Yac.Gateway.Delivery;

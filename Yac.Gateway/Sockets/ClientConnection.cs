@@ -14,7 +14,7 @@ internal readonly record struct OutgoingFrame(ReadOnlyMemory<byte> Bytes, DateTi
 
 /// <summary>
 /// One client WebSocket: a receive loop and a send loop (the socket's single writer) fed by a
-/// bounded queue. Nobody ever waits for this socket: producers <see cref="TryEnqueue"/> and, when
+/// bounded queue. Nobody ever waits for this socket: producers <see cref="TryEnqueue(in OutgoingFrame)"/> and, when
 /// the queue is full, the socket is closed with 1013 instead. Every close goes through
 /// <see cref="RequestClose"/>, which also arms a timer that aborts the socket if the closing
 /// handshake does not finish in time.
@@ -211,7 +211,7 @@ internal sealed partial class ClientConnection : IDisposable
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // Broken or aborted socket: nothing more can be written.
-            LogSendStopped(Id, exception.GetType().Name);
+            LogSendStopped(Id, exception);
         }
     }
 
@@ -306,7 +306,7 @@ internal sealed partial class ClientConnection : IDisposable
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
-            LogReceiveStopped(Id, exception.GetType().Name);
+            LogReceiveStopped(Id, exception);
         }
     }
 
@@ -325,9 +325,9 @@ internal sealed partial class ClientConnection : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Socket {ConnectionId} did not read its frames: its send queue of {Capacity} overflowed; closing it with 1013")]
     private partial void LogSlowConsumer(string connectionId, int capacity);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {ConnectionId}: send loop stopped ({Reason})")]
-    private partial void LogSendStopped(string connectionId, string reason);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {ConnectionId}: send loop stopped")]
+    private partial void LogSendStopped(string connectionId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {ConnectionId}: receive loop stopped ({Reason})")]
-    private partial void LogReceiveStopped(string connectionId, string reason);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {ConnectionId}: receive loop stopped")]
+    private partial void LogReceiveStopped(string connectionId, Exception exception);
 }

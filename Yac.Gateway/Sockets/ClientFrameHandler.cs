@@ -65,10 +65,10 @@ internal sealed partial class ClientFrameHandler(
         activity?.SetTag("yac.chat.id", send.ChatId.ToString("D"));
         activity?.SetTag("yac.connection.id", connection.Id);
         var result = await chatService.SendAsync(connection.AccessToken, send.ChatId, send.ClientMsgId, send.Text, cancellationToken);
-        if (result.Status == ChatCallStatus.Ok)
+        if (result is { Status: ChatCallStatus.Ok, Value: { } message })
         {
-            activity?.SetTag("yac.message.seq", result.Value!.Seq);
-            connection.TryEnqueue(ServerFrames.Ack(send.ClientMsgId, result.Value));
+            activity?.SetTag("yac.message.seq", message.Seq);
+            connection.TryEnqueue(ServerFrames.Ack(send.ClientMsgId, message));
             return;
         }
 

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Yac.Tests.Infrastructure;
+
+namespace Yac.Tests.Gateway;
+
+[Collection(YacAppCollection.Name)]
+public sealed class GatewayDeliveryTests(YacAppFixture fixture)
+{
+    private static readonly string[] s_noise = ["presence", "memberJoined", "read", "typing"];
+
+    [Fact]
+    public async Task MessageSentOnOneReplicaReachesEveryDeviceOfEveryMemberOnBothReplicasExactlyOnce()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
+        var alicePhone = await fixture.LoginAgainAsync(alice, "phone", timeout.Token);
+        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
+        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
+
+        await using var aliceLaptop = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
+        await using var alicePhoneSocket = await TestWebSocket.ConnectAsync(second, alicePhone.AccessToken, timeout.Token);
+        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+
+        Assert.NotEqual(aliceLaptop.GatewayId, alicePhoneSocket.GatewayId);
+        Assert.Equal(alicePhoneSocket.GatewayId, bobSocket.GatewayId);
+        Assert.Equal(alice.Id, aliceLaptop.Hello.GetProperty("userId").GetGuid());
+        Assert.Equal(alice.DeviceId, aliceLaptop.Hello.GetProperty("deviceId").GetGuid());
+        Assert.True(aliceLaptop.Hello.GetProperty("heartbeatSeconds").GetInt32() > 0);
+
+        await aliceLaptop.SendAsync(new { type = "send", chatId, clientMsgId = "first", text = "hello both replicas" }, timeout.Token);
+        var ack = await aliceLaptop.NextSkippingAsync("ack", ["message", .. s_noise], timeout.Token);
+        Assert.Equal("first", ack.GetProperty("clientMsgId").GetString());
+        Assert.Equal(chatId, ack.GetProperty("chatId").GetGuid());
+        Assert.Equal(1, ack.Seq());
+
+        await aliceLaptop.SendAsync(new { type = "send", chatId, clientMsgId = "second", text = "and again" }, timeout.Token);
+
+        foreach (var socket in new[] { aliceLaptop, alicePhoneSocket, bobSocket })
+        {
+            var messages = await MessagesAsync(socket, chatId, count: 2, timeout.Token);
+            Assert.Equal([1L, 2L], messages.Select(message => message.Seq()));
+            var firstMessage = messages[0];
+            Assert.Equal("hello both replicas", firstMessage.GetProperty("text").GetString());
+            Assert.Equal(alice.Id, firstMessage.GetProperty("senderId").GetGuid());
+            Assert.Equal("first", firstMessage.GetProperty("clientMsgId").GetString());
+            Assert.Equal(ack.GetProperty("messageId").GetGuid(), firstMessage.GetProperty("id").GetGuid());
+            // Nothing more of this chat was queued: no duplicate of either message.
+            Assert.DoesNotContain(await socket.FramesUntilPongAsync(timeout.Token), frame => frame.Type() == "message");
+        }
+    }
+
+    [Fact]
+    public async Task UserAddedToAChatWhileConnectedGetsItsMessagesAndAfterLeavingGetsNone()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
+        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
+        var sharedChat = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
+        var laterChat = await fixture.CreateGroupAsync(alice, [], timeout.Token);
+        using var aliceHttp = fixture.CreateClient("gateway", alice);
+
+        await using var aliceSocket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
+        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+
+        await fixture.AddMemberAsync(alice, laterChat, bob, timeout.Token);
+        var joined = await bobSocket.NextSkippingAsync("memberJoined", ["presence"], timeout.Token);
+        Assert.Equal(laterChat, joined.GetProperty("chatId").GetGuid());
+        Assert.Equal(bob.Id, joined.GetProperty("userId").GetGuid());
+
+        await aliceHttp.SendOverRestAsync(laterChat, "welcome, bob", timeout.Token);
+        var welcome = await bobSocket.NextSkippingAsync("message", ["presence"], timeout.Token);
+        Assert.Equal(laterChat, welcome.GetProperty("chatId").GetGuid());
+        Assert.Equal("welcome, bob", welcome.GetProperty("text").GetString());
+
+        await fixture.LeaveAsync(bob, laterChat, timeout.Token);
+        var left = await bobSocket.NextSkippingAsync("memberLeft", ["presence"], timeout.Token);
+        Assert.Equal(laterChat, left.GetProperty("chatId").GetGuid());
+
+        await aliceHttp.SendOverRestAsync(laterChat, "bob is gone", timeout.Token);
+        // Alice sees it, so it went out; then a message in the chat bob is still in marks the end.
+        await aliceSocket.NextWhereAsync(
+            frame => frame.Type() == "message" && frame.GetProperty("text").GetString() == "bob is gone", timeout.Token);
+        await aliceHttp.SendOverRestAsync(sharedChat, "still here?", timeout.Token);
+        var next = await bobSocket.NextSkippingAsync("message", ["presence"], timeout.Token);
+        Assert.Equal(sharedChat, next.GetProperty("chatId").GetGuid());
+        Assert.DoesNotContain(await bobSocket.FramesUntilPongAsync(timeout.Token),
+            frame => frame.Type() == "message" && frame.GetProperty("chatId").GetGuid() == laterChat);
+    }
+
+    internal static async Task<List<JsonElement>> MessagesAsync(TestWebSocket socket, Guid chatId, int count, CancellationToken cancellationToken)
+    {
+        var messages = new List<JsonElement>();
+        while (messages.Count < count)
+        {
+            var frame = await socket.NextAsync(cancellationToken);
+            if (frame.Type() == "message" && frame.GetProperty("chatId").GetGuid() == chatId)
+            {
+                messages.Add(frame);
+            }
+            else
+            {
+                Assert.Contains(frame.Type(), (string[])["ack", .. s_noise]);
+            }
+        }
+
+        return messages;
+    }
+}
