@@ -8,6 +8,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseDefaultProblemDetails();
+app.UseWebClient();
 app.UseWebSockets();
 
 app.MapDefaultEndpoints();
