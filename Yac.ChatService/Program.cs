@@ -1,3 +1,8 @@
+using Scalar.AspNetCore;
+using Yac.ChatService.Chats;
+using Yac.ChatService.Membership;
+using Yac.ChatService.Messages;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -6,6 +11,18 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseDefaultProblemDetails();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
+
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
+app.MapChatsApi();
+app.MapMembershipApi();
+app.MapMessagesApi();
 
 app.Run();

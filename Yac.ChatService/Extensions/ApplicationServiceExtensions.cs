@@ -1,15 +1,37 @@
+using Microsoft.EntityFrameworkCore;
+using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
+using Yac.ChatService.Membership;
+using Yac.ChatService.Messages;
+using Yac.ChatService.Users;
 using Yac.Shared;
 
 namespace Microsoft.Extensions.Hosting;
 
 internal static class ApplicationServiceExtensions
 {
+    /// <summary>Users remembered as existing (see <see cref="UserDirectory"/>); each entry counts 1.</summary>
+    private const int KnownUsersLimit = 100_000;
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<ChatDbContext>("chatdb");
+        builder.AddNpgsqlDbContext<ChatDbContext>("chatdb", configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
         builder.Services.AddDatabaseMigrator<ChatDbContext>();
         builder.AddRedisClient("redis");
+
+        builder.AddDefaultAuthentication();
+        builder.Services.AddValidation();
+        builder.Services.AddOpenApi();
+
+        builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EventPublisher>());
+        builder.Services.AddSingleton<MessageEventSequencer>();
+        builder.Services.AddScoped<MessageStore>();
+        builder.Services.AddScoped<MembershipStore>();
+
+        builder.Services.AddMemoryCache(options => options.SizeLimit = KnownUsersLimit);
+        // Identity is found through service discovery; the caller's token goes with each lookup.
+        builder.Services.AddHttpClient<UserDirectory>(http => http.BaseAddress = new Uri("http://identity"));
         return builder;
     }
 }

@@ -1,5 +1,18 @@
 using Microsoft.EntityFrameworkCore;
+using Yac.ChatService.Chats;
+using Yac.ChatService.Membership;
+using Yac.ChatService.Messages;
 
 namespace Yac.ChatService.Infrastructure;
 
-public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options);
+public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options)
+{
+    public DbSet<Chat> Chats => Set<Chat>();
+
+    public DbSet<ChatMember> ChatMembers => Set<ChatMember>();
+
+    public DbSet<Message> Messages => Set<Message>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+        => modelBuilder.ApplyConfigurationsFromAssembly(typeof(ChatDbContext).Assembly);
+}
