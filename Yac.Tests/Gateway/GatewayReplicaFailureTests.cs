@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.WebSockets;
+using Aspire.Hosting.ApplicationModel;
 using System.Text.Json;
 using Yac.Tests.Infrastructure;
 
@@ -7,30 +9,34 @@ namespace Yac.Tests.Gateway;
 /// <summary>An app of its own: these tests kill a gateway replica.</summary>
 public sealed class ReplicaFailureAppFixture : YacAppFixture
 {
-    /// <summary>Kills the process of the replica that serves <paramref name="replicaUrl"/> (SIGKILL: no goodbye).</summary>
-    public async Task KillGatewayReplicaAsync(Uri replicaUrl, CancellationToken cancellationToken)
+    /// <summary>One replica to kill, one to stop gracefully, one that survives both.</summary>
+    public override int GatewayReplicas => 3;
+
+    private static bool Serves(CustomResourceSnapshot snapshot, Uri replicaUrl) =>
+        snapshot.EnvironmentVariables.FirstOrDefault(variable => variable.Name == "ASPNETCORE_URLS")?.Value?
+            .Split(';').Any(url => new Uri(url).Port == replicaUrl.Port) == true;
+
+    /// <summary>The process of the replica that serves <paramref name="replicaUrl"/>.</summary>
+    public async Task<Process> GetGatewayReplicaProcessAsync(Uri replicaUrl, CancellationToken cancellationToken)
     {
         await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
         {
-            var snapshot = resourceEvent.Snapshot;
-            if (resourceEvent.Resource.Name != "gateway"
-                || snapshot.EnvironmentVariables.FirstOrDefault(variable => variable.Name == "ASPNETCORE_URLS")?.Value?
-                    .Split(';').Any(url => new Uri(url).Port == replicaUrl.Port) != true)
+            var pid = resourceEvent.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value;
+            if (resourceEvent.Resource.Name == "gateway" && Serves(resourceEvent.Snapshot, replicaUrl) && pid is not null)
             {
-                continue;
+                return Process.GetProcessById(Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture));
             }
-
-            var pid = snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value;
-            if (pid is null)
-            {
-                continue;
-            }
-
-            using var process = Process.GetProcessById(Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture));
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(cancellationToken);
-            return;
         }
+
+        throw new InvalidOperationException($"No gateway replica serves {replicaUrl}");
+    }
+
+    /// <summary>Kills the process of the replica that serves <paramref name="replicaUrl"/> (SIGKILL: no goodbye).</summary>
+    public async Task KillGatewayReplicaAsync(Uri replicaUrl, CancellationToken cancellationToken)
+    {
+        using var process = await GetGatewayReplicaProcessAsync(replicaUrl, cancellationToken);
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync(cancellationToken);
     }
 }
 
@@ -47,7 +53,8 @@ public sealed class GatewayReplicaFailureTests(ReplicaFailureAppFixture fixture)
     public async Task KilledReplicaTakesItsUsersOfflineAndItsClientsResumeOnTheOtherReplicaWithoutLoss()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var (doomed, survivor) = await fixture.GetTwoReplicasAsync(timeout.Token);
+        var replicas = (await fixture.GetGatewayReplicaUrlsAsync(timeout.Token)).OrderBy(url => url.Port).ToList();
+        var (doomed, survivor) = (replicas[0], replicas[1]);
         var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
         var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
         var carol = await fixture.RegisterAndLoginAsync("carol", cancellationToken: timeout.Token);
@@ -88,6 +95,30 @@ public sealed class GatewayReplicaFailureTests(ReplicaFailureAppFixture fixture)
         var stopwatch = Stopwatch.StartNew();
         await WaitForPresenceAsync(bobSocket, carol.Id, online: false, timeout.Token, TimeSpan.FromSeconds(60));
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"offline after {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task SigtermClosesTheReplicasSocketsWith1012AndItExitsWithinTheShutdownTimeout()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        // Ordered by port, so that each test of this collection takes its own replicas.
+        var stopping = (await fixture.GetGatewayReplicaUrlsAsync(timeout.Token)).OrderBy(url => url.Port).ElementAt(2);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
+        await using var first = await TestWebSocket.ConnectAsync(stopping, alice.AccessToken, timeout.Token);
+        await using var second = await TestWebSocket.ConnectAsync(stopping, alice.AccessToken, timeout.Token);
+        using var process = await fixture.GetGatewayReplicaProcessAsync(stopping, timeout.Token);
+
+        var stopwatch = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(timeout.Token);
+        }
+
+        Assert.Equal((WebSocketCloseStatus)1012, await first.WaitForCloseAsync(timeout.Token));
+        Assert.Equal((WebSocketCloseStatus)1012, await second.WaitForCloseAsync(timeout.Token));
+        await process.WaitForExitAsync(timeout.Token);
+        // The host's shutdown timeout is 30 s; with its sockets closed at once the replica needs far less.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30), $"exited after {stopwatch.Elapsed}");
     }
 
     private static Task<JsonElement> WaitForPresenceAsync(TestWebSocket socket, Guid userId, bool online, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
