@@ -23,7 +23,8 @@ public sealed class BenchRunner(BenchOptions options, Action<string> progress)
         var (filesBefore, filesAfter) = OpenFileLimit.Raise(WantedOpenFiles);
         var sources = Enumerable.Range(0, BenchTopology.SourceAddressCount).Select(index => BenchTopology.SourceAddressOf(index).ToString()).ToList();
         var loadAtStart = MachineInfo.LoadAverage();
-        progress(string.Create(CultureInfo.InvariantCulture, $"open-file limit raised from {filesBefore} to {filesAfter} (inherited by the servers the bench starts); client sockets spread over source addresses {sources[0]}-{sources[^1]}; clients connect straight to each server instance's own port"));
+        progress(string.Create(CultureInfo.InvariantCulture, $"open-file limit: {filesBefore} before, {filesAfter} after raising to {WantedOpenFiles} was attempted (the servers the bench starts inherit it); at most {ConnectionPool.LocalCapacity} client sockets per process, the rest in bench worker processes"));
+        progress(string.Create(CultureInfo.InvariantCulture, $"client sockets spread over source addresses {sources[0]}-{sources[^1]}; clients connect straight to each server instance's own port (no proxy)"));
         progress(string.Create(CultureInfo.InvariantCulture, $"load average at start: {loadAtStart:F2} on {Environment.ProcessorCount} cores"));
 
         var scenarios = new BenchScenarios(options.Settings, progress);
@@ -40,6 +41,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> progress)
             }
 
             report.Processes.AddRange(system.Processes.Select(process => new ProcessInfo(process.Label, process.Role, process.Pid, ProcessTree.CommandLineOf(process.Pid))));
+            progress($"[{name}] instances: {string.Join(", ", system.Servers)}; measuring {string.Join(", ", report.Processes.Select(process => $"{process.Label} (pid {process.Pid}, {process.Role})"))}");
             await RunScenariosAsync(scenarios, system, report, yacSaturation, cancellationToken);
             if (name == "yac" && report.FanOut is { SaturationDeliveriesPerSecond: > 0 } fanOut)
             {
@@ -52,7 +54,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> progress)
             DateTimeOffset.UtcNow,
             options.Mode,
             MachineInfo.Read(),
-            new RunConditions(filesBefore, filesAfter, sources, loadAtStart, MachineInfo.LoadAverage(), "Load generator, servers, Redis and PostgreSQL share this machine."),
+            new RunConditions(filesBefore, filesAfter, sources, loadAtStart, MachineInfo.LoadAverage(), string.Create(CultureInfo.InvariantCulture, $"Load generator, servers, Redis and PostgreSQL share this machine. Open-file limit {filesBefore} -> {filesAfter}; at most {ConnectionPool.LocalCapacity} client sockets per bench process, the rest in worker processes; sources {sources[0]}-{sources[^1]}.")),
             options.Settings,
             reports);
     }

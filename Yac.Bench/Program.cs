@@ -1,4 +1,10 @@
 using Yac.Bench;
+using Yac.Bench.Load;
+
+if (args is ["worker", var system])
+{
+    return await SocketWorker.RunWorkerAsync(system, CancellationToken.None);
+}
 
 BenchOptions options;
 try

@@ -39,6 +39,7 @@ public static class Extensions
         });
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         return builder;
     }
 

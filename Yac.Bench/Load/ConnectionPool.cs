@@ -8,13 +8,20 @@ namespace Yac.Bench.Load;
 /// Many client sockets in this one process, each connected straight to its server instance's own
 /// port (no proxy in between) from one of several loopback source addresses, so tens of thousands
 /// of connections do not exhaust one address's ephemeral ports. Keeps idle sockets alive with the
-/// protocol's pings, spread over the ping interval.
+/// protocol's pings, spread over the ping interval. Sockets beyond <see cref="LocalCapacity"/> go to
+/// worker processes (<see cref="SocketWorker"/>): the first sockets, which include every sender, stay here.
 /// </summary>
 public sealed class ConnectionPool : IAsyncDisposable
 {
+    /// <summary>Sockets one process holds; the open-file limit here is 20,000 and cannot be raised.</summary>
+    public const int LocalCapacity = 15_000;
+
     private const int ConnectParallelism = 32;
 
     private readonly IChatWireProtocol _protocol;
+    private readonly string _system;
+    private readonly bool _allowWorkers;
+    private readonly List<SocketWorker> _workers = [];
     private readonly IReadOnlyList<Uri> _servers;
     private readonly LoadMeter _meter;
     private readonly Dictionary<IPAddress, HttpMessageInvoker> _invokers = [];
@@ -22,9 +29,11 @@ public sealed class ConnectionPool : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _pingLoop;
 
-    public ConnectionPool(IChatWireProtocol protocol, IReadOnlyList<Uri> servers, LoadMeter meter)
+    public ConnectionPool(IChatWireProtocol protocol, string system, IReadOnlyList<Uri> servers, LoadMeter meter, bool allowWorkers = true)
     {
         _protocol = protocol;
+        _system = system;
+        _allowWorkers = allowWorkers;
         _servers = servers;
         _meter = meter;
         for (var index = 0; index < BenchTopology.SourceAddressCount; index++)
@@ -36,16 +45,37 @@ public sealed class ConnectionPool : IAsyncDisposable
         _pingLoop = PingLoopAsync(_stopping.Token);
     }
 
+    /// <summary>The sockets this process holds.</summary>
     public IReadOnlyCollection<ClientConnection> Connections => _connections;
 
-    public int OpenCount => _connections.Count(connection => connection.IsOpen);
+    public int LocalOpenCount => _connections.Count(connection => connection.IsOpen);
+
+    public bool HasWorkers => _workers.Count > 0;
+
+    /// <summary>Open sockets here and in every worker.</summary>
+    public async Task<int> CountOpenAsync(CancellationToken cancellationToken) =>
+        LocalOpenCount + (await ReportRemoteAsync(cancellationToken)).Sum(report => report.Open);
+
+    /// <summary>What each worker's sockets received so far.</summary>
+    public async Task<IReadOnlyList<WorkerReport>> ReportRemoteAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(_workers.Select(worker => worker.ReportAsync(cancellationToken)));
 
     /// <summary>Connects every client and waits until each session has started.</summary>
     public async Task ConnectAsync(IEnumerable<BenchClient> clients, Action<int>? onConnected, CancellationToken cancellationToken)
     {
+        var all = clients.ToList();
+        var localShare = _allowWorkers ? Math.Max(0, Math.Min(all.Count, LocalCapacity - _connections.Count)) : all.Count;
         var connected = 0;
+        foreach (var chunk in all.Skip(localShare).Chunk(LocalCapacity))
+        {
+            var worker = SocketWorker.Start(_system);
+            _workers.Add(worker);
+            var report = await worker.ConnectAsync(_servers, chunk, cancellationToken);
+            onConnected?.Invoke(Interlocked.Add(ref connected, report.Open));
+        }
+
         await Parallel.ForEachAsync(
-            clients,
+            all.Take(localShare),
             new ParallelOptions { MaxDegreeOfParallelism = ConnectParallelism, CancellationToken = cancellationToken },
             async (client, token) =>
             {
@@ -62,6 +92,11 @@ public sealed class ConnectionPool : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         await _pingLoop;
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+
         await Parallel.ForEachAsync(
             _connections,
             new ParallelOptions { MaxDegreeOfParallelism = 64 },
@@ -83,7 +118,11 @@ public sealed class ConnectionPool : IAsyncDisposable
             try
             {
                 socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                // The socket is IPv4 (bound to 127.0.0.x): "localhost" must not resolve to ::1.
+                var target = IPAddress.TryParse(context.DnsEndPoint.Host, out var address)
+                    ? address
+                    : (await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, AddressFamily.InterNetwork, cancellationToken))[0];
+                await socket.ConnectAsync(new IPEndPoint(target, context.DnsEndPoint.Port), cancellationToken);
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch

@@ -69,6 +69,46 @@ public sealed class LatencyHistogram
         PercentileMilliseconds(99),
         MaxMilliseconds);
 
+    /// <summary>The non-empty buckets and the maximum, to carry a worker process's histogram to the main one.</summary>
+    public HistogramData Export()
+    {
+        var buckets = new Dictionary<int, long>();
+        for (var index = 0; index < BucketCount; index++)
+        {
+            var count = Interlocked.Read(ref _counts[index]);
+            if (count > 0)
+            {
+                buckets[index] = count;
+            }
+        }
+
+        return new HistogramData(buckets, Interlocked.Read(ref _maxMicros));
+    }
+
+    /// <summary>A new histogram holding this one's values and every one of <paramref name="others"/>.</summary>
+    public LatencyHistogram MergedWith(IEnumerable<HistogramData> others)
+    {
+        var merged = new LatencyHistogram();
+        merged.Add(Export());
+        foreach (var other in others)
+        {
+            merged.Add(other);
+        }
+
+        return merged;
+    }
+
+    private void Add(HistogramData data)
+    {
+        foreach (var (index, count) in data.Buckets)
+        {
+            _counts[index] += count;
+            _total += count;
+        }
+
+        _maxMicros = Math.Max(_maxMicros, data.MaxMicros);
+    }
+
     private static int IndexOf(long micros)
     {
         if (micros < SubBuckets)
@@ -97,3 +137,6 @@ public sealed class LatencyHistogram
 
 /// <summary>Latency percentiles in milliseconds.</summary>
 public sealed record LatencySummary(long Count, double P50, double P90, double P99, double Max);
+
+/// <summary>A histogram's non-empty buckets, as JSON carries them between processes.</summary>
+public sealed record HistogramData(Dictionary<int, long> Buckets, long MaxMicros);

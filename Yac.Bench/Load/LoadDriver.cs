@@ -60,27 +60,34 @@ public sealed class LoadDriver(SystemUnderTest system, ConnectionPool pool, Load
                 if (windowStart is null && elapsed >= warmup)
                 {
                     windowStart = ResourceSnapshot.Take(system.Processes);
-                    deliveredAtWindowStart = counters.Delivered;
+                    deliveredAtWindowStart = counters.Delivered + await RemoteDeliveredAsync(step, cancellationToken);
                 }
 
                 if (Stopwatch.GetElapsedTime(lastReport.Timestamp) >= TimeSpan.FromSeconds(2))
                 {
                     var now = ResourceSnapshot.Take(system.Processes);
-                    var delivered = counters.Delivered;
-                    progress(DescribeProgress(label, elapsed, counters, delivered - deliveredAtLastReport, now, lastReport));
+                    var deliveredSoFar = counters.Delivered + await RemoteDeliveredAsync(step, cancellationToken);
+                    progress(DescribeProgress(label, elapsed, counters, deliveredSoFar - deliveredAtLastReport, now, lastReport));
                     lastReport = now;
-                    deliveredAtLastReport = delivered;
+                    deliveredAtLastReport = deliveredSoFar;
                 }
             }
         }
 
         var windowEnd = ResourceSnapshot.Take(system.Processes);
-        var deliveredAtWindowEnd = counters.Delivered;
+        var deliveredAtWindowEnd = counters.Delivered + await RemoteDeliveredAsync(step, cancellationToken);
         var countersAfter = await system.ReadCountersAsync(cancellationToken);
         windowStart ??= lastReport;
         var sendSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-        await DrainAsync(counters, scheduled, drainTimeout, cancellationToken);
+        await DrainAsync(step, counters, scheduled, drainTimeout, cancellationToken);
+        var remote = (await pool.ReportRemoteAsync(cancellationToken))
+            .Select(report => report.Steps.GetValueOrDefault(step))
+            .OfType<RemoteStepData>()
+            .ToList();
+        var delivered = counters.Delivered + remote.Sum(data => data.Delivered);
+        var delivery = counters.Delivery.MergedWith(remote.Select(data => data.Delivery));
+        var crossInstance = counters.CrossInstance.MergedWith(remote.Select(data => data.CrossInstance));
 
         var windowSeconds = Math.Max(0.001, windowEnd.SecondsSince(windowStart));
         var windowDeliveries = deliveredAtWindowEnd - deliveredAtWindowStart;
@@ -96,8 +103,8 @@ public sealed class LoadDriver(SystemUnderTest system, ConnectionPool pool, Load
         return new StepResult
         {
             Step = step,
-            Sockets = pool.Connections.Count,
-            OpenSockets = pool.OpenCount,
+            Sockets = topology.Sockets,
+            OpenSockets = await pool.CountOpenAsync(cancellationToken),
             DeliveriesPerMessage = topology.DeliveriesPerMessage,
             OfferedDeliveriesPerSecond = deliveriesPerSecond,
             OfferedMessagesPerSecond = messagesPerSecond,
@@ -108,13 +115,13 @@ public sealed class LoadDriver(SystemUnderTest system, ConnectionPool pool, Load
             SkippedBusy = counters.SkippedBusy,
             SendFailed = counters.SendFailed,
             Acked = counters.Acked,
-            Delivered = counters.Delivered,
+            Delivered = delivered,
             ExpectedDeliveries = expected,
-            Complete = counters.Acked == scheduled && counters.Delivered == expected,
+            Complete = counters.Acked == scheduled && delivered == expected,
             Errors = errors,
             DeliveredPerSecond = Math.Round(windowDeliveries / windowSeconds, 1),
-            DeliveryLatency = counters.Delivery.Summarize(),
-            CrossInstanceLatency = counters.CrossInstance.Summarize(),
+            DeliveryLatency = delivery.Summarize(),
+            CrossInstanceLatency = crossInstance.Summarize(),
             AckLatency = counters.Ack.Summarize(),
             WindowSeconds = Math.Round(windowSeconds, 3),
             CpuSeconds = cpu,
@@ -130,18 +137,23 @@ public sealed class LoadDriver(SystemUnderTest system, ConnectionPool pool, Load
         };
     }
 
-    private async Task DrainAsync(StepCounters counters, long scheduled, TimeSpan drainTimeout, CancellationToken cancellationToken)
+    private async Task<long> RemoteDeliveredAsync(int step, CancellationToken cancellationToken) => pool.HasWorkers
+        ? (await pool.ReportRemoteAsync(cancellationToken)).Sum(report => report.Steps.GetValueOrDefault(step)?.Delivered ?? 0)
+        : 0;
+
+    private async Task DrainAsync(int step, StepCounters counters, long scheduled, TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(drainTimeout.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
             var allSendsDone = counters.Sent + counters.SkippedBusy + counters.SendFailed >= scheduled;
-            if (allSendsDone && counters.Acked >= counters.Sent && counters.Delivered >= counters.Acked * topology.DeliveriesPerMessage)
+            if (allSendsDone && counters.Acked >= counters.Sent
+                && counters.Delivered + await RemoteDeliveredAsync(step, cancellationToken) >= counters.Acked * topology.DeliveriesPerMessage)
             {
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(pool.HasWorkers ? 250 : 50), cancellationToken);
         }
     }
 

@@ -26,6 +26,11 @@ public sealed class LoadMeter
 
     public IReadOnlyDictionary<string, int> Errors => _errors;
 
+    /// <summary>What this process's sockets received per step, for a worker to hand to the main process.</summary>
+    public Dictionary<int, RemoteStepData> ExportSteps() => _steps.ToDictionary(
+        entry => entry.Key,
+        entry => new RemoteStepData(entry.Value.Delivered, entry.Value.Delivery.Export(), entry.Value.CrossInstance.Export()));
+
     public static string CreateClientMsgId(int step, int senderSocket, int senderServer, long dueTimestamp) =>
         string.Create(CultureInfo.InvariantCulture, $"b{step}.{senderSocket}.{senderServer}.{dueTimestamp}");
 
@@ -99,6 +104,9 @@ public sealed class LoadMeter
         return true;
     }
 }
+
+/// <summary>Deliveries a worker process's sockets received in one step.</summary>
+public sealed record RemoteStepData(long Delivered, HistogramData Delivery, HistogramData CrossInstance);
 
 /// <summary>What one step sent and received; many receive loops count into it at once.</summary>
 public sealed class StepCounters

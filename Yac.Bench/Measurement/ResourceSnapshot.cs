@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Yac.Bench.Load;
 
 namespace Yac.Bench.Measurement;
 
@@ -14,10 +15,12 @@ public sealed record ResourceSnapshot(
     {
         var samples = processes.ToDictionary(process => process.Label, process => ProcessTree.Sample(process.Pid));
         using var self = Process.GetCurrentProcess();
+        // The bench's own CPU includes its worker processes (they hold sockets beyond one process's limit).
+        var workers = SocketWorker.RunningPids.Sum(pid => ProcessTree.Sample(pid).CpuSeconds);
         return new ResourceSnapshot(
             Stopwatch.GetTimestamp(),
             samples,
-            self.TotalProcessorTime.TotalSeconds,
+            self.TotalProcessorTime.TotalSeconds + workers,
             MachineInfo.MachineBusySeconds(),
             MachineInfo.LoadAverage());
     }

@@ -26,7 +26,7 @@ public sealed class BenchScenarios(BenchSettings settings, Action<string> progre
         var topology = BenchTopology.For(largest, settings.Users, settings.MembersPerChat, system.Servers.Count);
         var clients = OrderByPosition(await system.ProvisionAsync(topology, cancellationToken));
         var meter = new LoadMeter();
-        await using var pool = new ConnectionPool(system.Protocol, system.Servers, meter);
+        await using var pool = new ConnectionPool(system.Protocol, system.Name, system.Servers, meter);
 
         await SettleAsync(cancellationToken);
         var before = ResourceSnapshot.Take(system.Processes);
@@ -45,7 +45,7 @@ public sealed class BenchScenarios(BenchSettings settings, Action<string> progre
                 sockets,
                 topology.Users,
                 Math.Max(1, sockets / topology.Users),
-                pool.OpenCount,
+                await pool.CountOpenAsync(cancellationToken),
                 serverBefore,
                 serverAfter,
                 Math.Round((serverAfter - serverBefore) / (double)sockets, 1),
@@ -113,7 +113,7 @@ public sealed class BenchScenarios(BenchSettings settings, Action<string> progre
     public async Task<StepResult> RunSmokeAsync(SystemUnderTest system, SystemReport report, CancellationToken cancellationToken)
     {
         var topology = BenchTopology.For(settings.Users, settings.Users, settings.MembersPerChat, system.Servers.Count);
-        await using var session = await OpenAsync(system, topology, cancellationToken);
+        await using var session = await OpenAsync(system, topology, cancellationToken, warmUp: false);
         var step = await session.Driver.RunAsync($"[{system.Name}] smoke", settings.CostDeliveriesPerSecond, TimeSpan.FromSeconds(settings.StepSeconds), TimeSpan.FromSeconds(30), cancellationToken);
         report.Latency.Add(new LatencyResult("smoke", step));
         progress(DescribeStep($"[{system.Name}] smoke", step));
@@ -144,16 +144,23 @@ public sealed class BenchScenarios(BenchSettings settings, Action<string> progre
             $"{label}: delivered {step.DeliveredPerSecond:F0}/s ({step.Delivered}/{step.ExpectedDeliveries}{(step.Complete ? "" : " INCOMPLETE")}), latency p50 {step.DeliveryLatency.P50:F1} p90 {step.DeliveryLatency.P90:F1} p99 {step.DeliveryLatency.P99:F1} max {step.DeliveryLatency.Max:F1} ms, cross-instance p99 {step.CrossInstanceLatency.P99:F1} ms; cpu {cpu} bench={step.BenchCpuSeconds / step.WindowSeconds * 100:F0}%; {step.CpuSecondsPer1000Deliveries:F3} cpu-s/1k deliveries; load {step.LoadAverageAfter:F2}");
     }
 
-    private async Task<LoadSession> OpenAsync(SystemUnderTest system, BenchTopology topology, CancellationToken cancellationToken)
+    private async Task<LoadSession> OpenAsync(SystemUnderTest system, BenchTopology topology, CancellationToken cancellationToken, bool warmUp = true)
     {
         var clients = OrderByPosition(await system.ProvisionAsync(topology, cancellationToken));
         var meter = new LoadMeter();
-        var pool = new ConnectionPool(system.Protocol, system.Servers, meter);
+        var pool = new ConnectionPool(system.Protocol, system.Name, system.Servers, meter);
         try
         {
             await pool.ConnectAsync(clients, count => Report(system, "connect", count, clients.Count), cancellationToken);
             await SettleAsync(cancellationToken);
-            return new LoadSession(pool, new LoadDriver(system, pool, meter, topology, _text, progress));
+            var driver = new LoadDriver(system, pool, meter, topology, _text, progress);
+            if (warmUp)
+            {
+                // JIT, tiered compilation and pools fill up here rather than in the first measured step.
+                await driver.RunAsync($"[{system.Name}] warm-up", settings.FanOutLadder[0], TimeSpan.FromSeconds(3), s_drainTimeout, cancellationToken);
+            }
+
+            return new LoadSession(pool, driver);
         }
         catch
         {

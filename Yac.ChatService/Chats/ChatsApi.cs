@@ -42,7 +42,7 @@ public static class ChatsApi
 
     public static async Task<Results<Created<ChatResponse>, Ok<ChatResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateChatRequest request, ClaimsPrincipal user, HttpContext context, ChatDbContext db,
-        UserDirectory users, MembershipStore membership, EventPublisher publisher, CancellationToken cancellationToken)
+        UserDirectory users, MembershipStore membership, EventPublisher publisher, TimeProvider time, CancellationToken cancellationToken)
     {
         var creatorId = user.GetUserId();
         var kind = request.Kind == "direct" ? ChatKind.Direct : ChatKind.Group;
@@ -81,7 +81,9 @@ public static class ChatsApi
             }
         }
 
-        var now = DateTime.UtcNow;
+        // PostgreSQL keeps microseconds: the answer to this request must equal every later read.
+        var utcNow = time.GetUtcNow().UtcDateTime;
+        var now = utcNow.AddTicks(-(utcNow.Ticks % TimeSpan.TicksPerMicrosecond));
         var chat = new Chat
         {
             Id = Guid.CreateVersion7(),

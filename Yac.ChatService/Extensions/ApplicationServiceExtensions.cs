@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
 using Yac.ChatService.Membership;
@@ -21,11 +23,15 @@ internal static class ApplicationServiceExtensions
 
         builder.AddDefaultAuthentication();
         builder.Services.AddValidation();
+        // Validation errors are keyed by C# property names; the contract's field names are camelCase.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EventPublisher>());
-        builder.Services.AddSingleton<MessageEventSequencer>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MessageCommitter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<MessageCommitter>());
         builder.Services.AddScoped<MessageStore>();
         builder.Services.AddScoped<MembershipStore>();
 

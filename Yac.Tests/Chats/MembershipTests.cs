@@ -265,7 +265,7 @@ internal sealed class ChatComparer : IEqualityComparer<ChatJson>
 
     public bool Equals(ChatJson? x, ChatJson? y)
         => x is not null && y is not null
-            && x with { Members = [] } == y with { Members = [] }
+            && (x.Id, x.Kind, x.Title, x.Visibility, x.CreatedAt, x.CreatedBy, x.LastSeq) == (y.Id, y.Kind, y.Title, y.Visibility, y.CreatedAt, y.CreatedBy, y.LastSeq)
             && x.Members.OrderBy(m => m.UserId).SequenceEqual(y.Members.OrderBy(m => m.UserId));
 
     public int GetHashCode(ChatJson obj) => obj.Id.GetHashCode();

@@ -21,6 +21,6 @@ internal static class ProblemAssert
     {
         var problem = await IsProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.True(problem.TryGetProperty("errors", out var errors), "validation problems have errors");
-        Assert.Contains(errors.EnumerateObject(), error => string.Equals(error.Name, field, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(errors.EnumerateObject(), error => error.Name == field);
     }
 }
