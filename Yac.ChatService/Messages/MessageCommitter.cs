@@ -109,6 +109,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
             links: batch.Where(pending => pending.Cause != default).Select(pending => new ActivityLink(pending.Cause)));
         activity?.SetTag("yac.batch.size", batch.Count);
 
+        var started = Stopwatch.GetTimestamp();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         var strategy = db.Database.CreateExecutionStrategy();
@@ -129,6 +130,8 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
         }
 
         ChatTelemetry.MessagesStored.Add(stored);
+        ChatTelemetry.CommitBatchSize.Record(batch.Count);
+        ChatTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     private async Task<CommitOutcome[]> StoreAsync(ChatDbContext db, List<PendingSend> batch, CancellationToken cancellationToken)
