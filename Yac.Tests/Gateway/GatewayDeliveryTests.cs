@@ -95,6 +95,38 @@ public sealed class GatewayDeliveryTests(YacAppFixture fixture)
             frame => frame.Type() == "message" && frame.GetProperty("chatId").GetGuid() == laterChat);
     }
 
+    [Fact]
+    public async Task TypingReachesTheOtherMembersOnlyAndReadPositionsReachAllMembers()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
+        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
+        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
+        using var aliceHttp = fixture.CreateClient("gateway", alice);
+        var seq = await aliceHttp.SendOverRestAsync(chatId, "read me", timeout.Token);
+
+        await using var aliceSocket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
+        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+
+        await aliceSocket.SendAsync(new { type = "typing", chatId }, timeout.Token);
+        var typing = await bobSocket.NextSkippingAsync("typing", ["presence"], timeout.Token);
+        Assert.Equal(chatId, typing.GetProperty("chatId").GetGuid());
+        Assert.Equal(alice.Id, typing.GetProperty("userId").GetGuid());
+
+        await bobSocket.SendAsync(new { type = "read", chatId, seq }, timeout.Token);
+        foreach (var socket in new[] { aliceSocket, bobSocket })
+        {
+            var read = await socket.NextSkippingAsync("read", ["presence"], timeout.Token);
+            Assert.Equal(chatId, read.GetProperty("chatId").GetGuid());
+            Assert.Equal(bob.Id, read.GetProperty("userId").GetGuid());
+            Assert.Equal(seq, read.Seq());
+        }
+
+        // The typer's own sockets are not told that she is typing.
+        Assert.DoesNotContain(await aliceSocket.FramesUntilPongAsync(timeout.Token), frame => frame.Type() == "typing");
+    }
+
     internal static async Task<List<JsonElement>> MessagesAsync(
         TestWebSocket socket, Guid chatId, int count, CancellationToken cancellationToken, List<JsonElement>? acks = null)
     {

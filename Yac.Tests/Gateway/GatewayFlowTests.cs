@@ -133,6 +133,30 @@ public sealed class GatewayFlowTests(YacAppFixture fixture, ITestOutputHelper ou
         Assert.DoesNotContain(await bobAgain.FramesUntilPongAsync(timeout.Token), frame => frame.Type() == "message");
     }
 
+    [Fact]
+    public async Task LogoutClosesTheDevicesSocketsOnEveryReplicaWith4001AndLeavesOtherDevicesOpen()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
+        var alicePhone = await fixture.LoginAgainAsync(alice, "phone", timeout.Token);
+
+        await using var laptopOnFirst = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
+        await using var laptopOnSecond = await TestWebSocket.ConnectAsync(second, alice.AccessToken, timeout.Token);
+        await using var phone = await TestWebSocket.ConnectAsync(first, alicePhone.AccessToken, timeout.Token);
+
+        using (var http = fixture.CreateClient("gateway", alice))
+        using (var response = await http.PostAsync("/api/logout", content: null, timeout.Token))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
+        }
+
+        Assert.Equal((WebSocketCloseStatus)4001, await laptopOnFirst.WaitForCloseAsync(timeout.Token));
+        Assert.Equal((WebSocketCloseStatus)4001, await laptopOnSecond.WaitForCloseAsync(timeout.Token));
+        await phone.FramesUntilPongAsync(timeout.Token);
+        Assert.False(phone.Closed.IsCompleted);
+    }
+
     private static double Percentile(List<double> sorted, double fraction) =>
         sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(fraction * sorted.Count) - 1)];
 }
