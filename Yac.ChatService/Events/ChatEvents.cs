@@ -10,14 +10,15 @@ public static class ChatEvents
 {
     private static ActivityContext Cause => Activity.Current?.Context ?? default;
 
-    public static OutgoingEvent MessageCreated(Message message) => new(
+    /// <summary>A committed message; <paramref name="cause"/> is the send's activity (the commit ran in a background batch).</summary>
+    public static OutgoingEvent MessageCreated(Message message, ActivityContext cause) => new(
         [Channels.Chat(message.ChatId)],
         EventTypes.MessageCreated,
         JsonSerializer.SerializeToElement(
             new MessageCreatedEvent(message.ChatId, message.Seq, message.Id, message.SenderId, message.Text,
                 new DateTimeOffset(message.SentAt, TimeSpan.Zero), message.ClientMsgId),
             ContractsJsonContext.Default.MessageCreatedEvent),
-        Cause);
+        cause);
 
     public static OutgoingEvent ReadUpdated(Guid chatId, Guid userId, long seq) => new(
         [Channels.Chat(chatId)],

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
 using Yac.ChatService.Membership;
@@ -28,7 +29,9 @@ internal static class ApplicationServiceExtensions
 
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EventPublisher>());
-        builder.Services.AddSingleton<MessageEventSequencer>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MessageCommitter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<MessageCommitter>());
         builder.Services.AddScoped<MessageStore>();
         builder.Services.AddScoped<MembershipStore>();
 

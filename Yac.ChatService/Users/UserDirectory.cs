@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Caching.Memory;
@@ -11,6 +12,8 @@ namespace Yac.ChatService.Users;
 /// </summary>
 public sealed partial class UserDirectory(HttpClient http, IMemoryCache knownUsers, ILogger<UserDirectory> logger)
 {
+    private const int MaxConcurrentLookups = 8;
+
     private static readonly TimeSpan s_rememberFor = TimeSpan.FromHours(1);
 
     /// <summary>The ids among <paramref name="userIds"/> that Identity does not know.</summary>
@@ -24,8 +27,19 @@ public sealed partial class UserDirectory(HttpClient http, IMemoryCache knownUse
             return [];
         }
 
-        var answers = await Task.WhenAll(toAsk.Select(id => ExistsAsync(id, callerToken, cancellationToken)));
-        return [.. toAsk.Where((_, index) => !answers[index])];
+        // A few lookups at a time: a 1000-member group must not fire 1000 requests at Identity at once.
+        var unknown = new ConcurrentBag<Guid>();
+        await Parallel.ForEachAsync(
+            toAsk,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentLookups, CancellationToken = cancellationToken },
+            async (userId, token) =>
+            {
+                if (!await ExistsAsync(userId, callerToken, token))
+                {
+                    unknown.Add(userId);
+                }
+            });
+        return [.. unknown];
     }
 
     private async Task<bool> ExistsAsync(Guid userId, AuthenticationHeaderValue callerToken, CancellationToken cancellationToken)

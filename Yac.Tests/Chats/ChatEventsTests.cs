@@ -111,6 +111,61 @@ public sealed class ChatEventsTests(YacAppFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task ASendIsCommittedAndAnsweredWhileRedisIsDownAndEventsFlowAgainAfter()
+    {
+        using var alice = await ChatUser.CreateAsync(fixture, "alice");
+        var chat = await alice.CreateGroupAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+
+        await fixture.ExecuteResourceCommandAsync(fixture.RedisProcessName, "resource-stop", timeout.Token);
+        MessageJson sentWhileDown;
+        try
+        {
+            sentWhileDown = await alice.SendAsync(chat.Id, "while Redis is down").WaitAsync(s_eventTimeout);
+        }
+        finally
+        {
+            await fixture.ExecuteResourceCommandAsync(fixture.RedisProcessName, "resource-start", timeout.Token);
+        }
+
+        Assert.Equal(1, sentWhileDown.Seq);
+        Assert.Equal([sentWhileDown], (await alice.GetHistoryAsync(chat.Id)).Messages);
+
+        // Once Redis is back, ChatService's connection recovers by itself: a later message is published.
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(fixture.RedisProcessName, timeout.Token);
+        await using var redis = await ConnectRedisAsync();
+        var events = await SubscribeAsync(redis, Channels.Chat(chat.Id));
+        var published = false;
+        while (!published)
+        {
+            timeout.Token.ThrowIfCancellationRequested();
+            var sent = await alice.SendAsync(chat.Id, "after Redis came back");
+            published = await ArrivesAsync(events, sent.Seq, TimeSpan.FromSeconds(10));
+        }
+    }
+
+    private static async Task<bool> ArrivesAsync(ChannelReader<EventEnvelope> events, long seq, TimeSpan within)
+    {
+        using var limit = new CancellationTokenSource(within);
+        try
+        {
+            while (true)
+            {
+                var envelope = await events.ReadAsync(limit.Token);
+                if (envelope.Type == EventTypes.MessageCreated
+                    && envelope.Data.Deserialize(ContractsJsonContext.Default.MessageCreatedEvent)!.Seq == seq)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private async Task<ConnectionMultiplexer> ConnectRedisAsync()
         => await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis"))!);
 
