@@ -5,11 +5,11 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// A request that ASP.NET Core could not read (a body that is not JSON or not declared as JSON, a
+/// A request that ASP.NET Core could not read (a body that is not JSON, a
 /// query or route value that does not parse) is the client's mistake: 400 problem details saying
-/// what could not be read, never a 500 (YAC's rule: a non-JSON body is 400, whatever its
-/// Content-Type, so the 415 of a wrong media type becomes 400 too). Minimal APIs throw
-/// <see cref="BadHttpRequestException"/> for these in every environment (see AddServiceDefaults).
+/// what could not be read, never a 500. Minimal APIs throw <see cref="BadHttpRequestException"/>
+/// for these in every environment (see AddServiceDefaults). A body not declared as JSON is answered
+/// 415 by minimal APIs without an exception; <c>UseStatusCodePages</c> gives it a problem body.
 /// </summary>
 internal sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
@@ -20,9 +20,7 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problemD
             return false;
         }
 
-        var status = badRequest.StatusCode == StatusCodes.Status415UnsupportedMediaType
-            ? StatusCodes.Status400BadRequest
-            : badRequest.StatusCode;
+        var status = badRequest.StatusCode;
         httpContext.Response.StatusCode = status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {

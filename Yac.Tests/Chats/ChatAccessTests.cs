@@ -93,8 +93,11 @@ public sealed class ChatAccessTests(YacAppFixture fixture)
         await ExpectBadRequestAsync(alice.Chat.PostAsync(messages, new StringContent("not json", Encoding.UTF8, "application/json")));
         await ExpectBadRequestAsync(alice.Chat.PostAsync(messages, new StringContent("{\"clientMsgId\":", Encoding.UTF8, "application/json")));
         await ExpectBadRequestAsync(alice.Chat.PostAsync(messages, new StringContent("[1,2]", Encoding.UTF8, "application/json")));
-        await ExpectBadRequestAsync(alice.Chat.PostAsync(messages, new StringContent("hello", Encoding.UTF8, "text/plain")));
-        await ExpectBadRequestAsync(alice.Chat.PostAsync(messages, new StringContent("")));
+        using (var plainText = await alice.Chat.PostAsync(messages, new StringContent("hello", Encoding.UTF8, "text/plain")))
+        {
+            await ProblemAssert.IsProblemAsync(plainText, HttpStatusCode.UnsupportedMediaType);
+        }
+
         await ExpectBadRequestAsync(alice.Chat.PostAsync($"/api/chats/not-a-guid/messages", JsonContent.Create(new { clientMsgId = "d", text = "t" })));
 
         using var ok = await alice.PostMessageAsync(chat.Id, "e", new string('x', 4000));
