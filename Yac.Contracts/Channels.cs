@@ -17,3 +17,14 @@ public static class Channels
     /// <summary>Device sessions revoked by logout or refresh-token reuse.</summary>
     public const string Revocations = Prefix + "revocations";
 }
+
+/// <summary>Redis keys (not channels) that more than one service reads. See docs/events.md.</summary>
+public static class RedisKeys
+{
+    /// <summary>
+    /// Sorted set of revoked device ids (<c>D</c> format), scored by the Unix time in milliseconds
+    /// until which tokens of that device may still be presented (after it they have expired anyway).
+    /// Written by Identity before it publishes on <see cref="Channels.Revocations"/>.
+    /// </summary>
+    public const string RevokedDevices = Channels.Prefix + "revoked-devices";
+}

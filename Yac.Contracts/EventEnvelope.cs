@@ -59,7 +59,14 @@ public sealed record MemberLeftEvent(Guid ChatId, Guid UserId);
 public sealed record ChatCreatedEvent(Guid ChatId, Guid UserId, long LastSeq);
 
 /// <summary>A device session was revoked. Published on <see cref="Channels.Revocations"/>.</summary>
-public sealed record DeviceRevokedEvent(Guid UserId, Guid DeviceId, DateTimeOffset RevokedAt);
+public sealed record DeviceRevokedEvent(Guid UserId, Guid DeviceId, DateTimeOffset RevokedAt)
+{
+    /// <summary>
+    /// When the last access token the device may hold expires: until then its tokens must be
+    /// refused; after it they are refused anyway. Absent from events of older publishers.
+    /// </summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 /// <summary>Source-generated serialization for every wire type: no reflection on the hot path.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -1,3 +1,5 @@
+using Scalar.AspNetCore;
+using Yac.Identity.Sessions;
 using Yac.Identity.SigningKeys;
 using Yac.Identity.Tokens;
 using Yac.Identity.Users;
@@ -9,13 +11,21 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseDefaultProblemDetails();
 app.UseAuthentication();
 app.UseAuthorization();
+
 app.MapDefaultEndpoints();
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
 
 app.MapUsersApi();
 app.MapTokensApi();
+app.MapSessionsApi();
 app.MapJwksApi();
 
 app.Run();

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yac.Identity;
 using Yac.Identity.Infrastructure;
+using Yac.Identity.OpenApi;
 using Yac.Identity.Sessions;
 using Yac.Identity.SigningKeys;
 using Yac.Identity.Tokens;
@@ -49,6 +51,19 @@ internal static class ApplicationServiceExtensions
 
         services.AddSingleton<AccessTokenIssuer>();
         services.AddScoped<DeviceSessionService>();
+
+        services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName);
+        services.AddSingleton<LoginThrottle>();
+        // Behind the gateway the client's address arrives in X-Forwarded-For. Only the last hop is
+        // read, and only from a trusted proxy (loopback by default; add the gateway's network to
+        // KnownNetworks when it runs elsewhere), so a client cannot pick its own address.
+        services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.ForwardLimit = 1;
+        });
+
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         return builder;
     }
 }

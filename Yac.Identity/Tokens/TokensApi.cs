@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Yac.Identity.Infrastructure;
@@ -16,6 +18,9 @@ public static class TokensApi
         group.MapPost("/", LoginAsync)
             .WithValidation<LoginRequest>()
             .WithSummary("Log in: starts a device session and returns its tokens");
+        group.MapPost("/refresh", RefreshAsync)
+            .WithValidation<RefreshRequest>()
+            .WithSummary("Trade a refresh token for new tokens of the same device (the old refresh token dies)");
 
         return app;
     }
@@ -25,13 +30,26 @@ public static class TokensApi
         IdentityDbContext db,
         PasswordService passwords,
         DeviceSessionService sessions,
+        LoginThrottle throttle,
+        HttpContext httpContext,
         CancellationToken cancellationToken)
     {
         var username = UserRules.NormalizeUsername(request.Username!);
+        var clientAddress = ClientAddress(httpContext);
+        if (throttle.GetRetryAfter(username, clientAddress) is { } retryAfter)
+        {
+            httpContext.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many attempts",
+                detail: "Too many failed logins; try again after the time in Retry-After (seconds).");
+        }
+
         var user = await db.Users.FirstOrDefaultAsync(user => user.Username == username, cancellationToken);
         var (isValid, rehashNeeded) = passwords.Verify(user, request.Password!);
         if (!isValid)
         {
+            throttle.RecordFailure(username, clientAddress);
             return InvalidCredentials();
         }
 
@@ -43,9 +61,28 @@ public static class TokensApi
         return TypedResults.Ok(await sessions.StartAsync(user!.Id, request.DeviceName, cancellationToken));
     }
 
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
+        RefreshRequest request, DeviceSessionService sessions, CancellationToken cancellationToken)
+    {
+        var tokens = await sessions.RefreshAsync(request.RefreshToken!, cancellationToken);
+        return tokens is null
+            ? TypedResults.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Invalid refresh token",
+                detail: "The refresh token is unknown, expired, already used, or its device session was revoked; log in again.")
+            : TypedResults.Ok(tokens);
+    }
+
     /// <summary>One answer for an unknown user and a wrong password, so neither reveals which it was.</summary>
     private static ProblemHttpResult InvalidCredentials() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized,
         title: "Invalid credentials",
         detail: "The username or password is incorrect.");
+
+    /// <summary>The caller's address: the connection's, or X-Forwarded-For's from a trusted proxy (see UseForwardedHeaders).</summary>
+    private static IPAddress? ClientAddress(HttpContext httpContext)
+    {
+        var address = httpContext.Connection.RemoteIpAddress;
+        return address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+    }
 }

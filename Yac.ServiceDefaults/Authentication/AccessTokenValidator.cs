@@ -9,6 +9,7 @@ namespace Yac.ServiceDefaults.Authentication;
 /// <summary>The one implementation of access-token validation, shared by JwtBearer and direct callers.</summary>
 internal sealed partial class AccessTokenValidator(
     ISigningKeySource signingKeys,
+    IDeviceRevocationList revocations,
     IOptionsMonitor<YacAuthenticationOptions> options,
     ILogger<AccessTokenValidator> logger) : IAccessTokenValidator
 {
@@ -75,6 +76,12 @@ internal sealed partial class AccessTokenValidator(
             || !TryGetGuid(validation.ClaimsIdentity, YacClaimTypes.DeviceId, out var deviceId))
         {
             return AccessTokenValidationResult.Failure("missing sub or did claim");
+        }
+
+        // Last: only a token that is otherwise valid costs a revocation lookup.
+        if (await revocations.IsRevokedAsync(deviceId, cancellationToken))
+        {
+            return AccessTokenValidationResult.Failure("device session revoked");
         }
 
         return AccessTokenValidationResult.Success(

@@ -16,7 +16,9 @@ public static class AuthenticationExtensions
     /// only token handler is <see cref="IAccessTokenValidator"/>, checking the signature against
     /// Identity's JWKS (fetched through service discovery from <c>http://identity</c>, cached,
     /// refreshed on an unknown <c>kid</c>; never a shared secret), <c>iss</c>, <c>aud</c>, lifetime,
-    /// <c>alg</c> and the <c>sub</c>/<c>did</c> claims. Claims are not mapped: read them with
+    /// <c>alg</c>, the <c>sub</c>/<c>did</c> claims, and that the device session is not revoked
+    /// (<see cref="IDeviceRevocationList"/>, fed by Identity through Redis: the service must also call
+    /// <c>builder.AddRedisClient("redis")</c>). Claims are not mapped: read them with
     /// <see cref="ClaimsPrincipalExtensions.GetUserId"/> and <see cref="ClaimsPrincipalExtensions.GetDeviceId"/>.
     /// Also registers authorization; protect endpoints with <c>RequireAuthorization()</c>.
     /// <para>Usage, in a service's <c>AddApplicationServices</c> (the AppHost must give it <c>WithReference(identity)</c>):</para>
@@ -47,6 +49,11 @@ public static class AuthenticationExtensions
         // Identity replaces this with its own key ring.
         services.TryAddSingleton<ISigningKeySource, JwksSigningKeySource>();
         services.TryAddSingleton<IAccessTokenValidator, AccessTokenValidator>();
+
+        services.AddSingleton<RedisDeviceRevocationList>();
+        services.AddSingleton<IDeviceRevocationList>(provider => provider.GetRequiredService<RedisDeviceRevocationList>());
+        services.AddSingleton<IDeviceRevocationPublisher>(provider => provider.GetRequiredService<RedisDeviceRevocationList>());
+        services.AddHostedService(provider => provider.GetRequiredService<RedisDeviceRevocationList>());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();

@@ -6,7 +6,8 @@ namespace Yac.ServiceDefaults.Authentication;
 /// <summary>
 /// Validates a YAC access token given as a raw string, exactly as JwtBearer does for every request
 /// (it uses this same validator): signature by one of Identity's keys, <c>alg</c> ES256 or RS256,
-/// <c>typ</c> <c>at+jwt</c>, issuer, audience, lifetime, the <c>sub</c> and <c>did</c> claims.
+/// <c>typ</c> <c>at+jwt</c>, issuer, audience, lifetime, the <c>sub</c> and <c>did</c> claims, and
+/// that the device session is not revoked (<see cref="IDeviceRevocationList"/>).
 /// Use it where a token arrives outside the HTTP pipeline, e.g. a WebSocket <c>auth</c> frame:
 /// <code>
 /// var result = await validator.ValidateAsync(frame.AccessToken, cancellationToken);

@@ -62,13 +62,28 @@ public sealed class AccessTokenTests(YacAppFixture fixture)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task ChatServiceAcceptsIdentitysAccessTokenThroughTheJwks()
+    {
+        var user = await fixture.RegisterAndLoginAsync("chataccept");
+        using var chat = fixture.CreateClient("chat", user);
+
+        using var response = await chat.GetAsync("/api/chats");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Theory]
-    [InlineData("signed by another key")]
-    [InlineData("alg none")]
-    [InlineData("tampered payload")]
-    [InlineData("expired, signed by another key")]
-    [InlineData("not a jwt")]
-    public async Task ForgedTokensAreRefused(string forgery)
+    [InlineData("identity", "signed by another key")]
+    [InlineData("identity", "alg none")]
+    [InlineData("identity", "tampered payload")]
+    [InlineData("identity", "expired, signed by another key")]
+    [InlineData("identity", "not a jwt")]
+    [InlineData("chat", "signed by another key")]
+    [InlineData("chat", "alg none")]
+    [InlineData("chat", "tampered payload")]
+    [InlineData("chat", "unknown key id")]
+    public async Task ForgedTokensAreRefused(string service, string forgery)
     {
         var user = await fixture.RegisterAndLoginAsync("forged");
         var victim = await fixture.RegisterAndLoginAsync("victim");
@@ -78,11 +93,12 @@ public sealed class AccessTokenTests(YacAppFixture fixture)
             "alg none" => ForgedTokens.Unsigned(user.AccessToken),
             "tampered payload" => ForgedTokens.WithSubject(user.AccessToken, victim.Id),
             "expired, signed by another key" => ForgedTokens.SignedByAnotherKey(user.AccessToken, DateTime.UtcNow.AddMinutes(-10)),
+            "unknown key id" => ForgedTokens.SignedByAnotherKey(user.AccessToken, DateTime.UtcNow.AddMinutes(10), keyId: "made-up-" + Guid.NewGuid()),
             _ => "not-a-jwt",
         };
-        using var identity = fixture.CreateClient("identity", forged);
+        using var client = fixture.CreateClient(service, forged);
 
-        using var response = await identity.GetAsync("/api/users/me");
+        using var response = await client.GetAsync(service == "chat" ? "/api/chats" : "/api/users/me");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -93,7 +109,7 @@ public sealed class AccessTokenTests(YacAppFixture fixture)
 internal static class ForgedTokens
 {
     /// <summary>The same header (kid included) and claims, but signed by a key Identity never had.</summary>
-    public static string SignedByAnotherKey(string realToken, DateTime expires)
+    public static string SignedByAnotherKey(string realToken, DateTime expires, string? keyId = null)
     {
         var real = new JsonWebToken(realToken);
         using var attackerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -106,7 +122,7 @@ internal static class ForgedTokens
             NotBefore = expires.AddMinutes(-15),
             Expires = expires,
             Claims = new Dictionary<string, object> { ["sub"] = real.Subject, ["did"] = real.GetClaim("did").Value },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(attackerKey) { KeyId = real.Kid }, SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(attackerKey) { KeyId = keyId ?? real.Kid }, SecurityAlgorithms.EcdsaSha256),
         });
     }
 

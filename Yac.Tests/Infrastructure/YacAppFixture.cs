@@ -42,6 +42,7 @@ public class YacAppFixture : IAsyncLifetime
             ],
             timeout.Token);
 
+        ConfigureApp(builder);
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
 
@@ -52,6 +53,11 @@ public class YacAppFixture : IAsyncLifetime
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
         }
+    }
+
+    /// <summary>Lets a derived fixture change the app before it starts, e.g. a service's environment.</summary>
+    protected virtual void ConfigureApp(IDistributedApplicationTestingBuilder builder)
+    {
     }
 
     public async Task DisposeAsync()
@@ -98,6 +104,35 @@ public class YacAppFixture : IAsyncLifetime
         }
 
         return [.. urls.Values];
+    }
+
+    /// <summary>Every log line a service's instances (replicas included) have written so far.</summary>
+    public async Task<IReadOnlyList<string>> GetResourceLogsAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        var replicas = model.Resources.Single(candidate => candidate.Name == resource)
+            .Annotations.OfType<ReplicaAnnotation>().FirstOrDefault()?.Replicas ?? 1;
+        // The logs are kept per instance; the notifications name every instance (current state first).
+        var instanceNames = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
+        {
+            if (resourceEvent.Resource.Name == resource && instanceNames.Add(resourceEvent.ResourceId) && instanceNames.Count == replicas)
+            {
+                break;
+            }
+        }
+
+        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        var lines = new List<string>();
+        foreach (var instanceName in instanceNames)
+        {
+            await foreach (var batch in logs.GetAllAsync(instanceName).WithCancellation(cancellationToken))
+            {
+                lines.AddRange(batch.Select(line => line.Content));
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>Stops or starts a resource the way the dashboard's buttons do.</summary>

@@ -1,0 +1,33 @@
+using System.Net;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Yac.Tests.Infrastructure;
+
+namespace Yac.Tests.Identity;
+
+[Collection(YacAppCollection.Name)]
+public sealed class IdentityRestartTests(YacAppFixture fixture)
+{
+    [Fact]
+    public async Task TokenIssuedBeforeAnIdentityRestartIsStillAcceptedAfterIt()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var user = await fixture.RegisterAndLoginAsync("restart", cancellationToken: timeout.Token);
+
+        await fixture.ExecuteResourceCommandAsync("identity", "resource-stop", timeout.Token);
+        await fixture.App.ResourceNotifications.WaitForResourceAsync(
+            "identity", resourceEvent => resourceEvent.Snapshot.State?.Text is "Exited" or "Finished" or "Stopped", timeout.Token);
+        await fixture.ExecuteResourceCommandAsync("identity", "resource-start", timeout.Token);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("identity", timeout.Token);
+
+        using var identity = fixture.CreateClient("identity", user);
+        using var response = await identity.GetAsync("/api/users/me", timeout.Token);
+        using var chat = fixture.CreateClient("chat", user);
+        using var chatResponse = await chat.GetAsync("/api/chats", timeout.Token);
+        var afterRestart = await fixture.LoginAgainAsync(user, cancellationToken: timeout.Token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, chatResponse.StatusCode);
+        // The restarted Identity signs with the same persisted key.
+        Assert.Equal(new JsonWebToken(user.AccessToken).Kid, new JsonWebToken(afterRestart.AccessToken).Kid);
+    }
+}
