@@ -16,6 +16,9 @@ public static class Channels
 
     /// <summary>Device sessions revoked by logout or refresh-token reuse.</summary>
     public const string Revocations = Prefix + "revocations";
+
+    /// <summary>Users going online or offline (published by the gateways).</summary>
+    public const string Presence = Prefix + "presence";
 }
 
 /// <summary>Redis keys (not channels) that more than one service reads. See docs/events.md.</summary>

@@ -31,6 +31,8 @@ public static class EventTypes
     public const string MemberLeft = "member.left";
     public const string ChatCreated = "chat.created";
     public const string DeviceRevoked = "device.revoked";
+    public const string Typing = "typing";
+    public const string PresenceChanged = "presence.changed";
 }
 
 /// <summary>A message committed in a chat. Published on <see cref="Channels.Chat"/>.</summary>
@@ -68,6 +70,16 @@ public sealed record DeviceRevokedEvent(Guid UserId, Guid DeviceId, DateTimeOffs
     public DateTimeOffset? ExpiresAt { get; init; }
 }
 
+/// <summary>A member is typing (not stored). Published by a gateway on <see cref="Channels.Chat"/>.</summary>
+public sealed record TypingEvent(Guid ChatId, Guid UserId);
+
+/// <summary>
+/// A user went from no open socket to one (or back), on all gateway replicas together. Published by a
+/// gateway on <see cref="Channels.Presence"/> with the user's chats, so that every replica can tell
+/// which of its sockets share a chat with the user.
+/// </summary>
+public sealed record PresenceChangedEvent(Guid UserId, bool Online, IReadOnlyList<Guid> ChatIds);
+
 /// <summary>Source-generated serialization for every wire type: no reflection on the hot path.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(EventEnvelope))]
@@ -77,4 +89,6 @@ public sealed record DeviceRevokedEvent(Guid UserId, Guid DeviceId, DateTimeOffs
 [JsonSerializable(typeof(MemberLeftEvent))]
 [JsonSerializable(typeof(ChatCreatedEvent))]
 [JsonSerializable(typeof(DeviceRevokedEvent))]
+[JsonSerializable(typeof(TypingEvent))]
+[JsonSerializable(typeof(PresenceChangedEvent))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

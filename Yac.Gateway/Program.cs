@@ -1,3 +1,5 @@
+using Yac.Gateway.Sockets;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -7,7 +9,10 @@ var app = builder.Build();
 
 app.UseDefaultProblemDetails();
 app.UseWebClient();
+app.UseWebSockets();
+
 app.MapDefaultEndpoints();
+app.MapWebSocketApi();
 app.MapReverseProxy();
 
 app.Run();

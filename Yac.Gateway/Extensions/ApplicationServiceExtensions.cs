@@ -1,4 +1,9 @@
+using OpenTelemetry.Instrumentation.AspNetCore;
+using Yac.Gateway.Chats;
+using Yac.Gateway.Delivery;
+using Yac.Gateway.Presence;
 using Yac.Gateway.Proxy;
+using Yac.Gateway.Sockets;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -6,8 +11,58 @@ internal static class ApplicationServiceExtensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisClient("redis");
+        // Reconnect forever instead of failing at startup; subscriptions are restored by the multiplexer.
+        builder.AddRedisClient("redis", configureOptions: options => options.AbortOnConnectFail = false);
+        builder.AddDefaultAuthentication();
         builder.AddServiceProxy();
+
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
+        services.AddOptions<WebSocketOptions>().Configure<Microsoft.Extensions.Options.IOptions<GatewayOptions>>(
+            (webSockets, gateway) => webSockets.KeepAliveInterval = TimeSpan.FromSeconds(gateway.Value.HeartbeatSeconds));
+
+        services.AddHttpClient(ChatServiceClient.HttpClientName, client => client.BaseAddress = new Uri("http://chat"));
+        services.AddSingleton<ChatServiceClient>();
+        services.AddSingleton<GatewayIdentity>();
+        services.AddSingleton<RedisPublisher>();
+        services.AddSingleton<RedisEventReader>();
+        services.AddSingleton<ClientFrameHandler>();
+        services.AddSingletonHostedService<RedisSubscriptions>();
+        services.AddSingletonHostedService<PresenceTracker>();
+        services.AddSingletonHostedService<WsPool>();
+        services.AddHostedService<GracefulShutdown>();
+
+        ProtectTokensInTelemetry(builder);
         return builder;
+    }
+
+    private static void AddSingletonHostedService<T>(this IServiceCollection services)
+        where T : class, IHostedService
+    {
+        services.AddSingleton<T>();
+        services.AddHostedService(provider => provider.GetRequiredService<T>());
+    }
+
+    /// <summary>
+    /// Browsers send the access token in <c>/ws?access_token=</c>: no log line and no span may carry
+    /// that query. ASP.NET Core's request-start log (which prints the URL) stays off, and the
+    /// server span of <c>/ws</c> drops <c>url.query</c> whatever the instrumentation's defaults.
+    /// </summary>
+    private static void ProtectTokensInTelemetry(IHostApplicationBuilder builder)
+    {
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
+        {
+            var enrich = options.EnrichWithHttpRequest;
+            options.EnrichWithHttpRequest = (activity, request) =>
+            {
+                enrich?.Invoke(activity, request);
+                if (WebSocketApi.IsWebSocketPath(request.Path))
+                {
+                    activity.SetTag("url.query", null);
+                    activity.SetTag("url.full", null);
+                }
+            };
+        });
     }
 }

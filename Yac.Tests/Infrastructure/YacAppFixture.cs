@@ -16,7 +16,10 @@ public class YacAppFixture : IAsyncLifetime
 
     private readonly string _dataRoot = Path.Combine(Path.GetTempPath(), $"yac-tests-{Guid.NewGuid():N}"[..20]);
 
-    public const int GatewayReplicas = 2;
+    public const int DefaultGatewayReplicas = 2;
+
+    /// <summary>How many gateway replicas this app runs (a destructive fixture may want a spare).</summary>
+    public virtual int GatewayReplicas => DefaultGatewayReplicas;
 
     public DistributedApplication App { get; private set; } = null!;
 

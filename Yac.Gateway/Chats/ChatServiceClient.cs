@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Yac.Contracts;
+
+namespace Yac.Gateway.Chats;
+
+/// <summary>How a call to ChatService ended, in the terms of the WebSocket contract's error codes.</summary>
+internal enum ChatCallStatus
+{
+    Ok,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unavailable,
+}
+
+internal sealed record ChatCallResult<T>(ChatCallStatus Status, T? Value);
+
+/// <summary>What the gateway reads of ChatService's <c>chatSummary</c>.</summary>
+internal sealed record ChatSummary(Guid Id, long LastSeq);
+
+/// <summary>A page of ChatService's history: <c>{messages, hasMore}</c>. Messages have the event's shape.</summary>
+internal sealed record MessagePage(IReadOnlyList<MessageCreatedEvent> Messages, bool HasMore);
+
+internal sealed record SendMessageRequest(string ClientMsgId, string Text);
+
+internal sealed record MarkReadRequest(long Seq);
+
+/// <summary>
+/// ChatService's REST API, called with the socket user's own token so ChatService applies exactly
+/// the same rules as for a REST client. The standard resilience handler retries transient failures;
+/// that is safe for every call made here: a send repeats with the same clientMsgId (same message,
+/// nothing stored twice), a read position never moves backwards, and GETs are reads.
+/// A singleton over a named client from <see cref="IHttpClientFactory"/>, so that handlers rotate
+/// even though the callers (sockets, the pool) live long.
+/// </summary>
+internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
+{
+    public const string HttpClientName = "chat";
+    public const int MaxPageSize = 200;
+
+    public async Task<ChatCallResult<MessageCreatedEvent>> SendAsync(
+        string accessToken, Guid chatId, string clientMsgId, string text, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Post, $"/api/chats/{chatId:D}/messages", accessToken);
+        request.Content = JsonContent.Create(new SendMessageRequest(clientMsgId, text), GatewayJsonContext.Default.SendMessageRequest);
+        return await CallAsync(request, GatewayJsonContext.Default.MessageCreatedEvent, cancellationToken);
+    }
+
+    public async Task<ChatCallResult<List<ChatSummary>>> GetChatsAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, "/api/chats", accessToken);
+        return await CallAsync(request, GatewayJsonContext.Default.ListChatSummary, cancellationToken);
+    }
+
+    public async Task<ChatCallResult<MessagePage>> GetMessagesAfterAsync(
+        string accessToken, Guid chatId, long afterSeq, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, $"/api/chats/{chatId:D}/messages?afterSeq={afterSeq}&limit={MaxPageSize}", accessToken);
+        return await CallAsync(request, GatewayJsonContext.Default.MessagePage, cancellationToken);
+    }
+
+    public async Task<ChatCallStatus> MarkReadAsync(string accessToken, Guid chatId, long seq, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Post, $"/api/chats/{chatId:D}/read", accessToken);
+        request.Content = JsonContent.Create(new MarkReadRequest(seq), GatewayJsonContext.Default.MarkReadRequest);
+        var result = await CallAsync<object>(request, jsonTypeInfo: null, cancellationToken);
+        return result.Status;
+    }
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, string accessToken)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return request;
+    }
+
+    private async Task<ChatCallResult<T>> CallAsync<T>(
+        HttpRequestMessage request, JsonTypeInfo<T>? jsonTypeInfo, CancellationToken cancellationToken)
+    {
+        var http = httpClientFactory.CreateClient(HttpClientName);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            var status = Map(response.StatusCode);
+            if (status != ChatCallStatus.Ok || jsonTypeInfo is null)
+            {
+                return new ChatCallResult<T>(status, default);
+            }
+
+            var value = await response.Content.ReadFromJsonAsync(jsonTypeInfo, cancellationToken);
+            return new ChatCallResult<T>(value is null ? ChatCallStatus.Unavailable : ChatCallStatus.Ok, value);
+        }
+        catch (HttpRequestException)
+        {
+            return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
+        }
+        catch (JsonException)
+        {
+            return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The resilience handler's timeouts.
+            return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
+        }
+        catch (Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
+        }
+    }
+
+    private static ChatCallStatus Map(HttpStatusCode statusCode) => statusCode switch
+    {
+        >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices => ChatCallStatus.Ok,
+        HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity => ChatCallStatus.BadRequest,
+        HttpStatusCode.Unauthorized => ChatCallStatus.Unauthorized,
+        HttpStatusCode.Forbidden => ChatCallStatus.Forbidden,
+        HttpStatusCode.NotFound => ChatCallStatus.NotFound,
+        HttpStatusCode.TooManyRequests => ChatCallStatus.RateLimited,
+        _ => ChatCallStatus.Unavailable,
+    };
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(SendMessageRequest))]
+[JsonSerializable(typeof(MarkReadRequest))]
+[JsonSerializable(typeof(MessageCreatedEvent))]
+[JsonSerializable(typeof(List<ChatSummary>))]
+[JsonSerializable(typeof(MessagePage))]
+internal sealed partial class GatewayJsonContext : JsonSerializerContext;

@@ -1,0 +1,187 @@
+using System.Threading.Channels;
+using StackExchange.Redis;
+using Yac.Contracts;
+using Yac.Gateway.Delivery;
+using Yac.Gateway.Sockets;
+
+namespace Yac.Gateway.Presence;
+
+/// <summary>
+/// Who is online across all replicas. In Redis: <c>yac:presence:{user}</c> is the set of replicas
+/// holding a socket of the user (online while it is not empty); each replica keeps a heartbeat key
+/// with a TTL and a hash of its users (with their chats). A replica that dies stops its heartbeat;
+/// within <see cref="HeartbeatTtl"/> plus one <see cref="HeartbeatInterval"/> another replica takes
+/// its users out of their sets and announces those left without any replica as offline.
+/// Changes of one user are applied in order by one loop.
+/// </summary>
+internal sealed partial class PresenceTracker(
+    IConnectionMultiplexer redis,
+    RedisPublisher publisher,
+    GatewayIdentity gateway,
+    ILogger<PresenceTracker> logger) : BackgroundService
+{
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan HeartbeatTtl = TimeSpan.FromSeconds(30);
+
+    private const string GatewaysKey = Channels.Prefix + "gateways";
+
+    private readonly Channel<(Guid UserId, bool Online, Guid[] ChatIds)> _changes =
+        Channel.CreateUnbounded<(Guid, bool, Guid[])>(new UnboundedChannelOptions { SingleReader = true });
+
+    public void UserConnected(Guid userId, IReadOnlyCollection<Guid> chatIds) => _changes.Writer.TryWrite((userId, true, [.. chatIds]));
+
+    public void UserDisconnected(Guid userId, IReadOnlyCollection<Guid> chatIds) => _changes.Writer.TryWrite((userId, false, [.. chatIds]));
+
+    private static RedisKey UserKey(Guid userId) => $"{Channels.Prefix}presence:{userId:D}";
+
+    private static RedisKey AliveKey(string gatewayId) => $"{Channels.Prefix}gateway:{gatewayId}:alive";
+
+    private static RedisKey UsersKey(string gatewayId) => $"{Channels.Prefix}gateway:{gatewayId}:users";
+
+    private static RedisKey ReaperKey(string gatewayId) => $"{Channels.Prefix}gateway:{gatewayId}:reaper";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.WhenAll(ApplyChangesAsync(stoppingToken), HeartbeatAsync(stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            // Sockets are closed by now (graceful shutdown): whatever is left is stale.
+            var database = redis.GetDatabase();
+            await database.KeyDeleteAsync([AliveKey(gateway.Id), UsersKey(gateway.Id)]);
+            await database.SetRemoveAsync(GatewaysKey, gateway.Id);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogRedisFailed(exception);
+        }
+    }
+
+    private async Task ApplyChangesAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (userId, online, chatIds) in _changes.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await ApplyAsync(userId, online, chatIds);
+                }
+                catch (Exception exception) when (exception is RedisException or TimeoutException)
+                {
+                    LogRedisFailed(exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ApplyAsync(Guid userId, bool online, Guid[] chatIds)
+    {
+        var database = redis.GetDatabase();
+        var transaction = database.CreateTransaction();
+        var userKey = UserKey(userId);
+        _ = online ? transaction.SetAddAsync(userKey, gateway.Id) : transaction.SetRemoveAsync(userKey, gateway.Id);
+        _ = online
+            ? transaction.HashSetAsync(UsersKey(gateway.Id), userId.ToString("D"), string.Join(',', chatIds))
+            : transaction.HashDeleteAsync(UsersKey(gateway.Id), userId.ToString("D"));
+        var replicas = transaction.SetLengthAsync(userKey);
+        await transaction.ExecuteAsync();
+
+        // Online at the first replica, offline when the last one let go.
+        if ((online && await replicas == 1) || (!online && await replicas == 0))
+        {
+            await PublishAsync(userId, online, chatIds);
+        }
+    }
+
+    private Task PublishAsync(Guid userId, bool online, IReadOnlyList<Guid> chatIds) =>
+        publisher.PublishAsync(
+            Channels.Presence, EventTypes.PresenceChanged, new PresenceChangedEvent(userId, online, chatIds),
+            ContractsJsonContext.Default.PresenceChangedEvent);
+
+    private async Task HeartbeatAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(HeartbeatInterval);
+        do
+        {
+            try
+            {
+                var database = redis.GetDatabase();
+                await database.StringSetAsync(AliveKey(gateway.Id), "1", HeartbeatTtl);
+                await database.SetAddAsync(GatewaysKey, gateway.Id);
+                await ReapDeadReplicasAsync(database);
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                LogRedisFailed(exception);
+            }
+        }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task ReapDeadReplicasAsync(IDatabase database)
+    {
+        foreach (var member in await database.SetMembersAsync(GatewaysKey))
+        {
+            var deadId = member.ToString();
+            if (deadId == gateway.Id
+                || await database.KeyExistsAsync(AliveKey(deadId))
+                || !await database.StringSetAsync(ReaperKey(deadId), gateway.Id, HeartbeatTtl, When.NotExists))
+            {
+                continue;
+            }
+
+            var users = await database.HashGetAllAsync(UsersKey(deadId));
+            LogReaping(deadId, users.Length);
+            foreach (var entry in users)
+            {
+                if (!Guid.TryParse(entry.Name.ToString(), out var userId))
+                {
+                    continue;
+                }
+
+                var transaction = database.CreateTransaction();
+                _ = transaction.SetRemoveAsync(UserKey(userId), deadId);
+                var replicas = transaction.SetLengthAsync(UserKey(userId));
+                await transaction.ExecuteAsync();
+                if (await replicas == 0)
+                {
+                    var chatIds = entry.Value.ToString()
+                        .Split(',', StringSplitOptions.RemoveEmptyEntries)
+                        .Select(id => Guid.TryParse(id, out var chatId) ? chatId : Guid.Empty)
+                        .Where(chatId => chatId != Guid.Empty)
+                        .ToList();
+                    await PublishAsync(userId, online: false, chatIds);
+                }
+            }
+
+            await database.KeyDeleteAsync(UsersKey(deadId));
+            await database.SetRemoveAsync(GatewaysKey, deadId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence could not reach Redis")]
+    private partial void LogRedisFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway replica {GatewayId} stopped its heartbeat; taking its {Users} users offline")]
+    private partial void LogReaping(string gatewayId, int users);
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Yac.Gateway.Chats;
+using Yac.Gateway.Delivery;
+using Yac.Gateway.Protocol;
+using Yac.ServiceDefaults.Authentication;
+
+namespace Yac.Gateway.Sockets;
+
+/// <summary><c>GET /ws</c>: the contract's WebSocket, authenticated before the upgrade.</summary>
+internal static partial class WebSocketApi
+{
+    public const string Path = "/ws";
+    private const string AccessTokenQueryName = "access_token";
+    private static readonly TimeSpan s_subscribeWait = TimeSpan.FromSeconds(5);
+
+    public static IEndpointRouteBuilder MapWebSocketApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(Path, ConnectAsync);
+        return app;
+    }
+
+    internal sealed record Services(
+        IAccessTokenValidator TokenValidator,
+        ChatServiceClient ChatService,
+        WsPool Pool,
+        ClientFrameHandler FrameHandler,
+        GatewayIdentity Gateway,
+        IOptions<GatewayOptions> Options,
+        TimeProvider Time,
+        ILoggerFactory LoggerFactory);
+
+    private static async Task<Results<EmptyHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> ConnectAsync(
+        HttpContext context, [AsParameters] Services services)
+    {
+        var options = services.Options.Value;
+        if (!IsOriginAllowed(context.Request, options))
+        {
+            // A page on another site must not use the browser's ambient access to open a socket here.
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
+                detail: "This origin may not open the WebSocket.");
+        }
+
+        var token = ReadToken(context.Request);
+        if (token is null)
+        {
+            return Unauthorized(context);
+        }
+
+        var validation = await services.TokenValidator.ValidateAsync(token, context.RequestAborted);
+        if (!validation.IsValid)
+        {
+            return Unauthorized(context);
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a WebSocket request",
+                detail: "GET /ws upgrades to a WebSocket.");
+        }
+
+        var chats = await services.ChatService.GetChatsAsync(token, context.RequestAborted);
+        if (chats.Status == ChatCallStatus.Unauthorized)
+        {
+            return Unauthorized(context);
+        }
+
+        if (chats.Status != ChatCallStatus.Ok)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Chats unavailable",
+                detail: "The chat service cannot be reached; retry shortly.");
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // A socket lives for hours: its frames must not all belong to the upgrade request's span.
+        Activity.Current = null;
+
+        using var connection = new ClientConnection(
+            socket, validation.UserId, validation.DeviceId, token, validation.ExpiresAt, options, services.Time,
+            services.LoggerFactory.CreateLogger<ClientConnection>());
+        // First in the queue, so first on the wire.
+        connection.TryEnqueue(ServerFrames.Hello(
+            connection.UserId, connection.DeviceId, connection.Id, services.Gateway.Id, options.HeartbeatSeconds));
+        try
+        {
+            var subscribed = await services.Pool.RegisterAsync(connection, chats.Value!);
+            try
+            {
+                // Live messages flow once Redis confirmed the subscriptions; a slow Redis only delays
+                // them (the pool catches up from history), it does not keep the client waiting forever.
+                await subscribed.WaitAsync(s_subscribeWait, context.RequestAborted);
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            await connection.RunAsync(
+                (client, frame) => services.FrameHandler.HandleAsync(client, frame, context.RequestAborted),
+                context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await services.Pool.UnregisterAsync(connection);
+        }
+
+        return TypedResults.Empty;
+    }
+
+    private static UnauthorizedHttpResult Unauthorized(HttpContext context)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return TypedResults.Unauthorized();
+    }
+
+    /// <summary>The token from <c>Authorization: Bearer</c>, else from <c>?access_token=</c> (browsers cannot set headers on a WebSocket).</summary>
+    private static string? ReadToken(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var headerToken = authorization["Bearer ".Length..].Trim();
+            return headerToken.Length > 0 ? headerToken : null;
+        }
+
+        var queryToken = request.Query[AccessTokenQueryName].ToString();
+        return queryToken.Length > 0 ? queryToken : null;
+    }
+
+    /// <summary>No Origin (not a browser), the gateway's own origin, or one of <see cref="GatewayOptions.AllowedOrigins"/>.</summary>
+    private static bool IsOriginAllowed(HttpRequest request, GatewayOptions options)
+    {
+        var origin = request.Headers[HeaderNames.Origin].ToString();
+        if (origin.Length == 0)
+        {
+            return true;
+        }
+
+        var ownOrigin = $"{request.Scheme}://{request.Host}";
+        return string.Equals(origin, ownOrigin, StringComparison.OrdinalIgnoreCase)
+            || options.AllowedOrigins.Any(allowed => string.Equals(origin, allowed.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>True for the WebSocket path, whose query may hold an access token that nothing may record.</summary>
+    public static bool IsWebSocketPath(PathString path) => path.StartsWithSegments(Path);
+}
