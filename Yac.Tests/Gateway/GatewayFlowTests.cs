@@ -155,6 +155,10 @@ public sealed class GatewayFlowTests(YacAppFixture fixture, ITestOutputHelper ou
         Assert.Equal((WebSocketCloseStatus)4001, await laptopOnSecond.WaitForCloseAsync(timeout.Token));
         await phone.FramesUntilPongAsync(timeout.Token);
         Assert.False(phone.Closed.IsCompleted);
+
+        // The revoked token cannot open a new socket either, on any replica.
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await GatewayScenario.RefusedStatusAsync(first, alice.AccessToken, origin: null, timeout.Token));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await GatewayScenario.RefusedStatusAsync(second, alice.AccessToken, origin: null, timeout.Token));
     }
 
     private static double Percentile(List<double> sorted, double fraction) =>

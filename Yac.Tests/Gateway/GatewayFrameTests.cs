@@ -117,8 +117,8 @@ public sealed class GatewayFrameTests(YacAppFixture fixture)
         var (first, _) = await fixture.GetTwoReplicasAsync(timeout.Token);
         var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedStatusAsync(first, token: null, origin: null, timeout.Token));
-        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedStatusAsync(first, token: alice.AccessToken + "x", origin: null, timeout.Token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GatewayScenario.RefusedStatusAsync(first, token: null, origin: null, timeout.Token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GatewayScenario.RefusedStatusAsync(first, token: alice.AccessToken + "x", origin: null, timeout.Token));
 
         await using var socket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token, tokenInQuery: true);
         Assert.Equal(alice.Id, socket.Hello.GetProperty("userId").GetGuid());
@@ -131,7 +131,7 @@ public sealed class GatewayFrameTests(YacAppFixture fixture)
         var (first, _) = await fixture.GetTwoReplicasAsync(timeout.Token);
         var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
 
-        Assert.Equal(HttpStatusCode.Forbidden, await RefusedStatusAsync(first, alice.AccessToken, "https://evil.example", timeout.Token));
+        Assert.Equal(HttpStatusCode.Forbidden, await GatewayScenario.RefusedStatusAsync(first, alice.AccessToken, "https://evil.example", timeout.Token));
 
         await using var sameOrigin = await TestWebSocket.ConnectAsync(
             first, alice.AccessToken, timeout.Token, origin: first.GetLeftPart(UriPartial.Authority));
@@ -167,24 +167,6 @@ public sealed class GatewayFrameTests(YacAppFixture fixture)
         await socket.SendAsync(new { type = "send", chatId, clientMsgId = "after-swap", text = "still me" }, timeout.Token);
         var ack = await socket.NextSkippingAsync("ack", ["message", .. s_noise], timeout.Token);
         Assert.Equal("after-swap", ack.GetProperty("clientMsgId").GetString());
-    }
-
-    private static async Task<HttpStatusCode> RefusedStatusAsync(Uri replica, string? token, string? origin, CancellationToken cancellationToken)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        if (token is not null)
-        {
-            socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
-        }
-
-        if (origin is not null)
-        {
-            socket.Options.SetRequestHeader("Origin", origin);
-        }
-
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(TestWebSocket.WebSocketUri(replica), cancellationToken));
-        return socket.HttpStatusCode;
     }
 
     private static async Task AssertErrorAsync(TestWebSocket socket, string code, string? reference, CancellationToken cancellationToken)

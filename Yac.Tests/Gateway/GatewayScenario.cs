@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json;
 using Yac.Tests.Infrastructure;
 
@@ -49,6 +50,25 @@ internal static class GatewayScenario
         var urls = await fixture.GetGatewayReplicaUrlsAsync(cancellationToken);
         Assert.True(urls.Count >= 2, "the app runs two gateway replicas");
         return (urls[0], urls[1]);
+    }
+
+    /// <summary>The HTTP status of a refused WebSocket upgrade.</summary>
+    public static async Task<HttpStatusCode> RefusedStatusAsync(Uri replica, string? token, string? origin, CancellationToken cancellationToken)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (token is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        }
+
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(TestWebSocket.WebSocketUri(replica), cancellationToken));
+        return socket.HttpStatusCode;
     }
 
     public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;
