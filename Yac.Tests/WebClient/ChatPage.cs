@@ -96,10 +96,30 @@ public sealed class ChatPage : IAsyncDisposable
     {
         await Page.GetByRole(AriaRole.Button, new() { Name = "New chat" }).ClickAsync();
         var dialog = Page.Locator("#new-chat-dialog");
-        await dialog.GetByLabel("Username").FillAsync(peer.Username);
+        await dialog.GetByLabel("Username", new() { Exact = true }).FillAsync(peer.Username);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Expect(ConversationTitle).ToHaveTextAsync(peer.DisplayName);
     }
+
+    public async Task CreateGroupAsync(string title, bool isPublic)
+    {
+        await Page.GetByRole(AriaRole.Button, new() { Name = "New chat" }).ClickAsync();
+        var dialog = Page.Locator("#new-chat-dialog");
+        await dialog.GetByLabel("Group", new() { Exact = true }).CheckAsync();
+        await dialog.GetByLabel("Group name").FillAsync(title);
+        await dialog.GetByLabel(isPublic ? "Public" : "Private").CheckAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Expect(ConversationTitle).ToHaveTextAsync(title);
+    }
+
+    /// <summary>The id of the open chat, from the address (#/chat/&lt;id&gt;).</summary>
+    public Task<string> OpenChatIdAsync() => Page.EvaluateAsync<string>("() => decodeURIComponent(location.hash.split('/')[2])");
+
+    public ILocator InfoDialog => Page.Locator("#info-dialog");
+
+    public ILocator Member(string displayName) => InfoDialog.Locator(".member").Filter(new() { HasText = displayName });
+
+    public Task OpenChatInfoAsync() => Page.GetByRole(AriaRole.Button, new() { Name = "Chat info and members" }).ClickAsync();
 
     /// <summary>The chat's entry in the list (its accessible name starts with the chat's title).</summary>
     public ILocator ChatLink(string title) =>

@@ -83,7 +83,8 @@ export class Api extends EventTarget {
   createChat(request) { return this.#send('POST', '/api/chats', request); }
   addMember(chatId, userId) { return this.#send('PUT', `/api/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(userId)}`); }
   removeMember(chatId, userId) { return this.#send('DELETE', `/api/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(userId)}`); }
-  markRead(chatId, seq) { return this.#send('POST', `/api/chats/${encodeURIComponent(chatId)}/read`, { seq }); }
+  /** keepalive: a read position sent just before the page goes away still arrives. */
+  markRead(chatId, seq) { return this.#send('POST', `/api/chats/${encodeURIComponent(chatId)}/read`, { seq }, { keepalive: true }); }
   sendMessage(chatId, clientMsgId, text) { return this.#send('POST', `/api/chats/${encodeURIComponent(chatId)}/messages`, { clientMsgId, text }); }
 
   messages(chatId, { beforeSeq, afterSeq, limit } = {}) {
@@ -154,14 +155,14 @@ export class Api extends EventTarget {
     if (wasSignedIn) this.dispatchEvent(new CustomEvent('signedout'));
   }
 
-  async #send(method, path, body, { auth = true, retryOn401 = true } = {}) {
+  async #send(method, path, body, { auth = true, retryOn401 = true, keepalive = false } = {}) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (auth) headers.Authorization = `Bearer ${await this.accessToken()}`;
 
     let response;
     try {
-      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', keepalive });
     } catch {
       throw new ApiError(0, null);
     }
@@ -170,7 +171,7 @@ export class Api extends EventTarget {
       // The token may have been refused just before its time (clock skew, a revoked device):
       // one refresh tells which. If that fails too, the session is over.
       await this.refresh();
-      return this.#send(method, path, body, { auth, retryOn401: false });
+      return this.#send(method, path, body, { auth, retryOn401: false, keepalive });
     }
     if (response.status === 401 && auth) this.forget();
 

@@ -67,9 +67,11 @@ export function formatListTime(iso) {
 }
 
 export function initials(name) {
-  const words = String(name ?? '?').trim().split(/[\s._-]+/).filter(Boolean);
-  const letters = words.length > 1 ? words[0][0] + words[1][0] : (words[0] ?? '?').slice(0, 2);
-  return letters.toUpperCase();
+  const words = String(name ?? '').trim().split(/[\s._-]+/).filter(Boolean);
+  if (words.length === 0) return '?';
+  // Whole characters (an emoji or accented letter is one), not UTF-16 halves.
+  const first = (word) => [...word][0];
+  return (words.length > 1 ? first(words[0]) + first(words[1]) : first(words[0])).toUpperCase();
 }
 
 /** A stable colour slot (0-7) for an id, so a person keeps their avatar colour everywhere. */

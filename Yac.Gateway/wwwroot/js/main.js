@@ -11,7 +11,6 @@ import { createConversation } from './views/conversation.js';
 import { createDialogs } from './views/dialogs.js';
 
 const typingIntervalMs = 3000;
-const readFlushDelayMs = 250;
 
 const api = new Api();
 const store = new Store();
@@ -177,7 +176,7 @@ socket.addEventListener('revoked', () => {
 
 const lastTypingSent = new Map();
 const readQueue = new Map();
-let readTimer = 0;
+const readsInFlight = new Set();
 
 async function findUser(username) {
   const [user] = await api.findUsers(username);
@@ -221,8 +220,7 @@ const actions = {
     if (!chat || seq <= chat.lastReadSeq) return;
     store.markRead(chatId, seq);
     readQueue.set(chatId, Math.max(seq, readQueue.get(chatId) ?? 0));
-    clearTimeout(readTimer);
-    readTimer = setTimeout(flushReads, readFlushDelayMs);
+    sendRead(chatId);
   },
 
   typing(chatId) {
@@ -277,15 +275,27 @@ const actions = {
   },
 };
 
-/** Read positions go to the server over REST: it answers, so a lost one is noticed. */
-function flushReads() {
-  const reads = [...readQueue];
-  readQueue.clear();
-  for (const [chatId, seq] of reads) {
-    api.markRead(chatId, seq).catch((error) => {
-      if (error.status !== 401 && error.status !== 404) readQueue.set(chatId, Math.max(seq, readQueue.get(chatId) ?? 0));
+/**
+ * Read positions go to the server over REST (it answers, so a lost one is noticed): at once,
+ * one request per chat at a time, the newest position sent when the previous one returns.
+ */
+function sendRead(chatId) {
+  if (readsInFlight.has(chatId) || !readQueue.has(chatId)) return;
+  const seq = readQueue.get(chatId);
+  readQueue.delete(chatId);
+  readsInFlight.add(chatId);
+  let retryDelayMs = 0;
+  api.markRead(chatId, seq)
+    .catch((error) => {
+      if (error.status === 0 || error.status >= 500) {
+        readQueue.set(chatId, Math.max(seq, readQueue.get(chatId) ?? 0));
+        retryDelayMs = 3000;
+      }
+    })
+    .finally(() => {
+      readsInFlight.delete(chatId);
+      if (readQueue.has(chatId)) setTimeout(() => sendRead(chatId), retryDelayMs);
     });
-  }
 }
 
 function newClientMsgId() {

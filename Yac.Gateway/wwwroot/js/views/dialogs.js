@@ -153,11 +153,24 @@ function createInfoDialog(store, actions) {
     submitting(addForm, () => actions.addMember(chatId, username), () => { addInput.value = ''; });
   });
 
+  // Two steps instead of a native confirm(): the second click within a few seconds leaves.
+  let confirmTimer = 0;
+  const resetLeave = () => {
+    clearTimeout(confirmTimer);
+    delete leave.dataset.confirm;
+    leave.textContent = 'Leave chat';
+  };
   leave.addEventListener('click', () => {
-    const chat = store.chats.get(chatId);
-    if (!chat || !confirm(`Leave “${store.chatTitle(chat)}”?`)) return;
+    if (!leave.dataset.confirm) {
+      leave.dataset.confirm = 'true';
+      leave.textContent = 'Click again to leave';
+      confirmTimer = setTimeout(resetLeave, 4000);
+      return;
+    }
+    resetLeave();
     submitting(addForm, () => actions.leave(chatId), () => dialog.close());
   });
+  dialog.addEventListener('close', resetLeave);
 
   store.addEventListener('change', (event) => {
     if (dialog.open && (!event.detail.chatId || event.detail.chatId === chatId)) render();
