@@ -5,11 +5,11 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// A request that ASP.NET Core could not read (a body that is not JSON, a query or route value that
-/// does not parse) is the client's mistake: answered with its own status (400, or 415 for a body
-/// that is not declared as JSON) as problem details saying what could not be read, never a 500.
-/// Minimal APIs throw <see cref="BadHttpRequestException"/> for these in Development (elsewhere they
-/// answer the bare status, which <c>UseStatusCodePages</c> turns into problem details).
+/// A request that ASP.NET Core could not read (a body that is not JSON, a
+/// query or route value that does not parse) is the client's mistake: 400 problem details saying
+/// what could not be read, never a 500. Minimal APIs throw <see cref="BadHttpRequestException"/>
+/// for these in every environment (see AddServiceDefaults). A body not declared as JSON is answered
+/// 415 by minimal APIs without an exception; <c>UseStatusCodePages</c> gives it a problem body.
 /// </summary>
 internal sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
@@ -20,15 +20,16 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problemD
             return false;
         }
 
-        httpContext.Response.StatusCode = badRequest.StatusCode;
+        var status = badRequest.StatusCode;
+        httpContext.Response.StatusCode = status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
             ProblemDetails =
             {
-                Status = badRequest.StatusCode,
-                Title = ReasonPhrases.GetReasonPhrase(badRequest.StatusCode),
+                Status = status,
+                Title = ReasonPhrases.GetReasonPhrase(status),
                 Detail = badRequest.Message,
             },
         });
