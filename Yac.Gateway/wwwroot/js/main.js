@@ -43,18 +43,40 @@ async function refreshChat(chatId) {
 }
 
 let chatListRefresh = null;
-/** Reloads the chat list (new chats, chats we were removed from); calls share one request. */
+let chatListStale = false;
+/** Messages pushed for a chat before the chat list knew it (added to a chat a moment ago). */
+const earlyMessages = new Map();
+
+/**
+ * Reloads the chat list (new chats, chats we were removed from). Calls share one request; a call
+ * made while one is in flight asks for one more afterwards, since the running one may predate it.
+ */
 function refreshChatList() {
-  chatListRefresh ??= api.chats()
+  if (chatListRefresh) {
+    chatListStale = true;
+    return chatListRefresh;
+  }
+  chatListRefresh = api.chats()
     .then((summaries) => {
       const known = new Set(store.chats.keys());
       store.mergeSummaries(summaries);
       ensureUsers(summaries.map((summary) => summary.lastMessage?.senderId));
       // Direct chats are titled by the other person, so their members are needed for the list.
       for (const summary of summaries) if (!known.has(summary.id) && summary.kind === 'direct') refreshChat(summary.id);
+      for (const [chatId, messages] of earlyMessages) {
+        if (!store.chats.has(chatId)) continue;
+        earlyMessages.delete(chatId);
+        store.addMessages(chatId, messages, { live: true });
+      }
     })
     .catch((error) => { if (error.status !== 401) toast('Could not load your chats.', { error: true }); })
-    .finally(() => { chatListRefresh = null; });
+    .finally(() => {
+      chatListRefresh = null;
+      if (chatListStale) {
+        chatListStale = false;
+        refreshChatList();
+      }
+    });
   return chatListRefresh;
 }
 
@@ -113,6 +135,9 @@ socket.addEventListener('frame', (event) => {
       const { type, ...message } = frame;
       const chat = store.chats.get(message.chatId);
       if (!chat) {
+        const early = earlyMessages.get(message.chatId) ?? [];
+        if (early.length < 500) early.push(message);
+        earlyMessages.set(message.chatId, early);
         refreshChatList();
         return;
       }
