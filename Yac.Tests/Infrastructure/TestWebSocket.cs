@@ -104,7 +104,8 @@ public sealed class TestWebSocket : IAsyncDisposable
         }
         catch (ChannelClosedException)
         {
-            throw new InvalidOperationException($"The socket closed ({(Closed.IsCompleted ? Closed.Result : null)}) before the next frame.");
+            var status = Closed.IsCompleted ? await Closed : null;
+            throw new InvalidOperationException($"The socket closed ({status}) before the next frame.");
         }
     }
 
