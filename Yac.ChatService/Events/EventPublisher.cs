@@ -1,9 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
-using OpenTelemetry.Context.Propagation;
 using StackExchange.Redis;
 using Yac.Contracts;
+using Yac.ServiceDefaults.Messaging;
 
 namespace Yac.ChatService.Events;
 
@@ -113,27 +112,13 @@ public sealed partial class EventPublisher(IConnectionMultiplexer redis, ILogger
 
     /// <summary>
     /// One producer span per event, child of the activity that caused it; its context goes into the
-    /// envelope so consumers continue the same trace across the Redis hop.
+    /// envelope so consumers continue the same trace across the Redis hop (the cause's own context
+    /// when nobody listens to this service's activities, so the trace still goes on).
     /// </summary>
     private static byte[] Serialize(OutgoingEvent outgoing)
     {
-        using var activity = ChatTelemetry.Source.StartActivity(
-            $"publish {outgoing.Type}", ActivityKind.Producer, outgoing.Cause);
-        activity?.SetTag("messaging.system", "redis");
-        activity?.SetTag("messaging.operation.type", "publish");
-        activity?.SetTag("messaging.destination.name", outgoing.Channels[0]);
-
-        var context = activity?.Context ?? outgoing.Cause;
-        var carrier = new Dictionary<string, string>(2, StringComparer.Ordinal);
-        if (context != default)
-        {
-            Propagators.DefaultTextMapPropagator.Inject(
-                new PropagationContext(context, default), carrier, static (headers, key, value) => headers[key] = value);
-        }
-
-        var traceParent = carrier.GetValueOrDefault("traceparent");
-        var traceState = carrier.GetValueOrDefault("tracestate");
-        var envelope = new EventEnvelope(EventEnvelope.CurrentVersion, outgoing.Type, traceParent, traceState, outgoing.Data);
+        using var activity = EventEnvelopeTracing.StartPublishActivity(ChatTelemetry.Source, outgoing.Channels[0], outgoing.Type, outgoing.Cause);
+        var envelope = EventEnvelopeTracing.CreateEnvelope(outgoing.Type, outgoing.Data, activity?.Context ?? outgoing.Cause);
         return JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.EventEnvelope);
     }
 

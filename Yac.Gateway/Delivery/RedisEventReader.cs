@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using StackExchange.Redis;
 using Yac.Contracts;
+using Yac.ServiceDefaults.Messaging;
 using Yac.Gateway.Protocol;
 using Yac.Gateway.Telemetry;
 
@@ -63,16 +64,16 @@ internal sealed partial class RedisEventReader(ILogger<RedisEventReader> logger)
     public static PendingMessage ToPending(MessageCreatedEvent message) =>
         new(message.Seq, ServerFrames.Message(message), message.SentAt, default);
 
+    /// <summary>
+    /// The message's Consumer span on this replica, child of ChatService's publish span; each socket
+    /// write of the message becomes its child in turn (see <see cref="Sockets.ClientConnection"/>).
+    /// </summary>
     private static ChatMessageArrived ToArrived(EventEnvelope envelope, MessageCreatedEvent message)
     {
-        ActivityContext.TryParse(envelope.TraceParent, envelope.TraceState, isRemote: true, out var parent);
-        using var activity = GatewayTelemetry.ActivitySource.StartActivity("yac:chat receive", ActivityKind.Consumer, parent);
-        activity?.SetTag("messaging.system", "redis");
-        activity?.SetTag("messaging.operation.type", "receive");
-        activity?.SetTag("messaging.destination.name", Channels.Chat(message.ChatId));
+        using var activity = EventEnvelopeTracing.StartReceiveActivity(GatewayTelemetry.ActivitySource, Channels.Chat(message.ChatId), envelope);
         activity?.SetTag("yac.chat.id", message.ChatId.ToString("D"));
         activity?.SetTag("yac.message.seq", message.Seq);
-        var trace = activity?.Context ?? parent;
+        var trace = activity?.Context ?? (ActivityContext.TryParse(envelope.TraceParent, envelope.TraceState, isRemote: true, out var parent) ? parent : default);
         return new ChatMessageArrived(message.ChatId, new PendingMessage(message.Seq, ServerFrames.Message(message), message.SentAt, trace));
     }
 

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using StackExchange.Redis;
 using Yac.Contracts;
+using Yac.ServiceDefaults.Messaging;
 
 namespace Yac.Gateway.Delivery;
 
@@ -11,13 +11,7 @@ internal sealed class RedisPublisher(IConnectionMultiplexer redis)
 {
     public Task PublishAsync<T>(string channel, string type, T data, JsonTypeInfo<T> typeInfo, CommandFlags flags = CommandFlags.None)
     {
-        var activity = Activity.Current;
-        var envelope = new EventEnvelope(
-            EventEnvelope.CurrentVersion,
-            type,
-            activity?.Id,
-            activity?.TraceStateString,
-            JsonSerializer.SerializeToElement(data, typeInfo));
+        var envelope = EventEnvelopeTracing.CreateEnvelope(type, data, typeInfo);
         var payload = JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.EventEnvelope);
         return redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), payload, flags);
     }

@@ -15,31 +15,39 @@ namespace Yac.ServiceDefaults.Messaging;
 /// </summary>
 public static class EventEnvelopeTracing
 {
-    /// <summary>Starts the Producer activity of publishing <paramref name="eventType"/> on <paramref name="channel"/>.</summary>
-    public static Activity? StartPublishActivity(ActivitySource source, string channel, string eventType)
+    /// <summary>
+    /// Starts the Producer activity of publishing <paramref name="eventType"/> on <paramref name="channel"/>,
+    /// child of <paramref name="parent"/> (of the current activity when none is given: a publisher
+    /// that runs apart from the request that caused the event passes that request's context).
+    /// </summary>
+    public static Activity? StartPublishActivity(ActivitySource source, string channel, string eventType, ActivityContext parent = default)
     {
-        var activity = source.StartActivity($"publish {eventType}", ActivityKind.Producer);
+        var activity = source.StartActivity($"publish {eventType}", ActivityKind.Producer, parent);
         SetMessagingTags(activity, channel, eventType, "publish");
         return activity;
     }
 
     /// <summary>An envelope around <paramref name="data"/> that carries the current activity's trace context.</summary>
-    public static EventEnvelope CreateEnvelope<T>(string eventType, T data, JsonTypeInfo<T> typeInfo)
+    public static EventEnvelope CreateEnvelope<T>(string eventType, T data, JsonTypeInfo<T> typeInfo) =>
+        CreateEnvelope(eventType, JsonSerializer.SerializeToElement(data, typeInfo), Activity.Current?.Context ?? default);
+
+    /// <summary>An envelope around already serialized <paramref name="data"/> that carries <paramref name="traceContext"/> (none if default).</summary>
+    public static EventEnvelope CreateEnvelope(string eventType, JsonElement data, ActivityContext traceContext)
     {
         string? traceParent = null;
         string? traceState = null;
-        if (Activity.Current is { } activity)
+        if (traceContext != default)
         {
             var carrier = new Dictionary<string, string>(StringComparer.Ordinal);
             Propagators.DefaultTextMapPropagator.Inject(
-                new PropagationContext(activity.Context, Baggage.Current),
+                new PropagationContext(traceContext, Baggage.Current),
                 carrier,
                 static (headers, name, value) => headers[name] = value);
             traceParent = carrier.GetValueOrDefault("traceparent");
             traceState = carrier.GetValueOrDefault("tracestate");
         }
 
-        return new EventEnvelope(EventEnvelope.CurrentVersion, eventType, traceParent, traceState, JsonSerializer.SerializeToElement(data, typeInfo));
+        return new EventEnvelope(EventEnvelope.CurrentVersion, eventType, traceParent, traceState, data);
     }
 
     /// <summary>Starts the Consumer activity of handling <paramref name="envelope"/>, child of the publisher's.</summary>

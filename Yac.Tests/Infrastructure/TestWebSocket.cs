@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -20,12 +21,36 @@ public sealed class TestWebSocket : IAsyncDisposable
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ClientWebSocket _socket;
+    private readonly HttpMessageInvoker? _invoker;
     private readonly Channel<JsonElement> _frames = Channel.CreateUnbounded<JsonElement>();
     private readonly TaskCompletionSource<WebSocketCloseStatus?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private Task? _reading;
 
-    private TestWebSocket(ClientWebSocket socket) => _socket = socket;
+    private TestWebSocket(ClientWebSocket socket, HttpMessageInvoker? invoker)
+    {
+        _socket = socket;
+        _invoker = invoker;
+    }
+
+    /// <summary>Connects with a receive buffer set before the TCP handshake (it fixes the window it announces).</summary>
+    private static SocketsHttpHandler SmallReceiveBufferHandler(int receiveBufferBytes) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = receiveBufferBytes };
+            try
+            {
+                await tcp.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(tcp, ownsSocket: true);
+            }
+            catch
+            {
+                tcp.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>The server's first frame.</summary>
     public JsonElement Hello { get; private set; }
@@ -38,10 +63,14 @@ public sealed class TestWebSocket : IAsyncDisposable
     /// <summary>The close status the server sent, once the socket is closed (null: closed without a status).</summary>
     public Task<WebSocketCloseStatus?> Closed => _closed.Task;
 
-    /// <summary>Opens <c>/ws</c> on <paramref name="baseUrl"/> with the token in the header (or the query) and reads <c>hello</c>.</summary>
+    /// <summary>
+    /// Opens <c>/ws</c> on <paramref name="baseUrl"/> with the token in the header (or the query) and reads <c>hello</c>.
+    /// <paramref name="receiveBufferBytes"/> shrinks the client's kernel receive buffer, so that a slow
+    /// client stops taking frames after a little data rather than after megabytes.
+    /// </summary>
     public static async Task<TestWebSocket> ConnectAsync(
         Uri baseUrl, string accessToken, CancellationToken cancellationToken,
-        bool readFrames = true, bool tokenInQuery = false, string? origin = null)
+        bool readFrames = true, bool tokenInQuery = false, string? origin = null, int? receiveBufferBytes = null)
     {
         var socket = new ClientWebSocket();
         if (!tokenInQuery)
@@ -55,8 +84,9 @@ public sealed class TestWebSocket : IAsyncDisposable
         }
 
         socket.Options.CollectHttpResponseDetails = true;
-        await socket.ConnectAsync(WebSocketUri(baseUrl, tokenInQuery ? accessToken : null), cancellationToken);
-        var client = new TestWebSocket(socket);
+        var invoker = receiveBufferBytes is { } bytes ? new HttpMessageInvoker(SmallReceiveBufferHandler(bytes)) : null;
+        await socket.ConnectAsync(WebSocketUri(baseUrl, tokenInQuery ? accessToken : null), invoker, cancellationToken);
+        var client = new TestWebSocket(socket, invoker);
         if (readFrames)
         {
             client.StartReading();
@@ -237,6 +267,7 @@ public sealed class TestWebSocket : IAsyncDisposable
         }
 
         _socket.Dispose();
+        _invoker?.Dispose();
         _stop.Dispose();
     }
 }

@@ -32,7 +32,7 @@ public class YacAppFixture : IAsyncLifetime
     /// <summary>The process resource behind the <c>redis</c> connection string.</summary>
     public string RedisProcessName { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(s_startTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Yac_AppHost>(
@@ -63,7 +63,7 @@ public class YacAppFixture : IAsyncLifetime
     {
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (App is not null)
         {
