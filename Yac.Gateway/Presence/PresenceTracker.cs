@@ -12,12 +12,15 @@ namespace Yac.Gateway.Presence;
 /// with a TTL and a hash of its users (with their chats). A replica that dies stops its heartbeat;
 /// within <see cref="HeartbeatTtl"/> plus one <see cref="HeartbeatInterval"/> another replica takes
 /// its users out of their sets and announces those left without any replica as offline.
-/// Changes of one user are applied in order by one loop.
+/// Changes of one user are applied in order by one loop. That loop also remembers who is connected
+/// here, so that after a lost Redis connection (changes that failed meanwhile, or a Redis that came
+/// back empty) it puts this replica's users back and announces those who left meanwhile as offline.
 /// </summary>
 internal sealed partial class PresenceTracker(
     IConnectionMultiplexer redis,
     RedisPublisher publisher,
     GatewayIdentity gateway,
+    TimeProvider time,
     ILogger<PresenceTracker> logger) : BackgroundService
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
@@ -25,12 +28,25 @@ internal sealed partial class PresenceTracker(
 
     private const string GatewaysKey = Channels.Prefix + "gateways";
 
-    private readonly Channel<(Guid UserId, bool Online, Guid[] ChatIds)> _changes =
-        Channel.CreateUnbounded<(Guid, bool, Guid[])>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>A user's change, or (no user) a request to reconcile Redis with this replica's users.</summary>
+    private readonly record struct Change(Guid UserId, bool Online, Guid[] ChatIds)
+    {
+        public static Change Reconcile => new(Guid.Empty, false, []);
 
-    public void UserConnected(Guid userId, IReadOnlyCollection<Guid> chatIds) => _changes.Writer.TryWrite((userId, true, [.. chatIds]));
+        public bool IsReconcile => UserId == Guid.Empty;
+    }
 
-    public void UserDisconnected(Guid userId, IReadOnlyCollection<Guid> chatIds) => _changes.Writer.TryWrite((userId, false, [.. chatIds]));
+    private readonly Channel<Change> _changes = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
+
+    // Owned by the loop: the users with a socket here (with their chats), and those whose last change
+    // may not have reached Redis.
+    private readonly Dictionary<Guid, Guid[]> _local = [];
+    private readonly Dictionary<Guid, Guid[]> _unsynced = [];
+    private long _reapNotBefore;
+
+    public void UserConnected(Guid userId, IReadOnlyCollection<Guid> chatIds) => _changes.Writer.TryWrite(new Change(userId, true, [.. chatIds]));
+
+    public void UserDisconnected(Guid userId, IReadOnlyCollection<Guid> chatIds) => _changes.Writer.TryWrite(new Change(userId, false, [.. chatIds]));
 
     private static RedisKey UserKey(Guid userId) => $"{Channels.Prefix}presence:{userId:D}";
 
@@ -42,7 +58,26 @@ internal sealed partial class PresenceTracker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.WhenAll(ApplyChangesAsync(stoppingToken), HeartbeatAsync(stoppingToken));
+        redis.ConnectionRestored += OnConnectionRestored;
+        try
+        {
+            await Task.WhenAll(ApplyChangesAsync(stoppingToken), HeartbeatAsync(stoppingToken));
+        }
+        finally
+        {
+            redis.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
+    {
+        if (args.ConnectionType == ConnectionType.Interactive)
+        {
+            // Other replicas' heartbeats may have expired during the outage: give them one interval
+            // to renew before taking anyone offline.
+            Volatile.Write(ref _reapNotBefore, time.GetUtcNow().Add(HeartbeatInterval).UtcTicks);
+            _changes.Writer.TryWrite(Change.Reconcile);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -65,14 +100,31 @@ internal sealed partial class PresenceTracker(
     {
         try
         {
-            await foreach (var (userId, online, chatIds) in _changes.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
             {
+                if (change.IsReconcile)
+                {
+                    await ReconcileAsync();
+                    continue;
+                }
+
+                if (change.Online)
+                {
+                    _local[change.UserId] = change.ChatIds;
+                }
+                else
+                {
+                    _local.Remove(change.UserId);
+                }
+
                 try
                 {
-                    await ApplyAsync(userId, online, chatIds);
+                    await ApplyAsync(change.UserId, change.Online, change.ChatIds);
+                    _unsynced.Remove(change.UserId);
                 }
                 catch (Exception exception) when (exception is RedisException or TimeoutException)
                 {
+                    _unsynced[change.UserId] = change.ChatIds;
                     LogRedisFailed(exception);
                 }
             }
@@ -101,6 +153,51 @@ internal sealed partial class PresenceTracker(
         }
     }
 
+    /// <summary>
+    /// After a reconnect: every local user is in their set again (announced online if the set was
+    /// empty, e.g. a Redis that lost its data), and every user who left while their change could not
+    /// be applied is taken out (announced offline if no replica holds them).
+    /// </summary>
+    private async Task ReconcileAsync()
+    {
+        var database = redis.GetDatabase();
+        var reconciled = 0;
+        try
+        {
+            await RenewHeartbeatAsync(database);
+            foreach (var (userId, chatIds) in _local)
+            {
+                var userKey = UserKey(userId);
+                var transaction = database.CreateTransaction();
+                var added = transaction.SetAddAsync(userKey, gateway.Id);
+                _ = transaction.HashSetAsync(UsersKey(gateway.Id), userId.ToString("D"), string.Join(',', chatIds));
+                var replicas = transaction.SetLengthAsync(userKey);
+                await transaction.ExecuteAsync();
+                if (await added && await replicas == 1)
+                {
+                    await PublishAsync(userId, online: true, chatIds);
+                }
+
+                _unsynced.Remove(userId);
+                reconciled++;
+            }
+
+            foreach (var (userId, chatIds) in _unsynced.ToList())
+            {
+                await ApplyAsync(userId, online: false, chatIds);
+                _unsynced.Remove(userId);
+                reconciled++;
+            }
+
+            LogReconciled(reconciled);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // Gone again: the next reconnect reconciles again.
+            LogRedisFailed(exception);
+        }
+    }
+
     private Task PublishAsync(Guid userId, bool online, IReadOnlyList<Guid> chatIds) =>
         publisher.PublishAsync(
             Channels.Presence, EventTypes.PresenceChanged, new PresenceChangedEvent(userId, online, chatIds),
@@ -114,9 +211,11 @@ internal sealed partial class PresenceTracker(
             try
             {
                 var database = redis.GetDatabase();
-                await database.StringSetAsync(AliveKey(gateway.Id), "1", HeartbeatTtl);
-                await database.SetAddAsync(GatewaysKey, gateway.Id);
-                await ReapDeadReplicasAsync(database);
+                await RenewHeartbeatAsync(database);
+                if (time.GetUtcNow().UtcTicks >= Volatile.Read(ref _reapNotBefore))
+                {
+                    await ReapDeadReplicasAsync(database);
+                }
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
@@ -124,6 +223,12 @@ internal sealed partial class PresenceTracker(
             }
         }
         while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private async Task RenewHeartbeatAsync(IDatabase database)
+    {
+        await database.StringSetAsync(AliveKey(gateway.Id), "1", HeartbeatTtl);
+        await database.SetAddAsync(GatewaysKey, gateway.Id);
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -181,6 +286,9 @@ internal sealed partial class PresenceTracker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Presence could not reach Redis")]
     private partial void LogRedisFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis connection restored; presence of {Users} user(s) reconciled")]
+    private partial void LogReconciled(int users);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway replica {GatewayId} stopped its heartbeat; taking its {Users} users offline")]
     private partial void LogReaping(string gatewayId, int users);

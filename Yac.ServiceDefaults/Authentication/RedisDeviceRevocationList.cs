@@ -51,6 +51,18 @@ internal sealed partial class RedisDeviceRevocationList(
             return true;
         }
 
+        if (!Redis.IsConnected)
+        {
+            // Known to be down: fail open at once instead of holding every request until the
+            // command times out (seconds per request for as long as the outage lasts).
+            if (Interlocked.Exchange(ref _redisUnavailableLogged, 1) == 0)
+            {
+                LogLookupSkipped();
+            }
+
+            return false;
+        }
+
         try
         {
             var score = await Redis.GetDatabase()
@@ -288,6 +300,9 @@ internal sealed partial class RedisDeviceRevocationList(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Revocation lookup in Redis failed; only revocations already known to this process are enforced until Redis answers")]
     private partial void LogLookupFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is disconnected; only revocations already known to this process are enforced until it is back")]
+    private partial void LogLookupSkipped();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to revocations failed; retrying")]
     private partial void LogSubscribeFailed(Exception exception);

@@ -14,7 +14,7 @@ public sealed class GatewayRedisOutageTests(ObservedAppFixture fixture, ITestOut
     private static readonly TimeSpan s_healthTimeout = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task AfterARedisOutageEverySocketGetsEveryAcknowledgedMessageOnceInOrderWithoutReconnecting()
+    public async Task AfterARedisOutageEverySocketGetsEveryAcknowledgedMessageOnceInOrderWithoutReconnectingAndPresenceIsRight()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
@@ -22,7 +22,8 @@ public sealed class GatewayRedisOutageTests(ObservedAppFixture fixture, ITestOut
         var alicePhone = await fixture.LoginAgainAsync(alice, "phone", timeout.Token);
         var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
         var bobPhone = await fixture.LoginAgainAsync(bob, "phone", timeout.Token);
-        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
+        var dave = await fixture.RegisterAndLoginAsync("dave", cancellationToken: timeout.Token);
+        var chatId = await fixture.CreateGroupAsync(alice, [bob, dave], timeout.Token);
 
         // Both users, each with a socket on each replica.
         var sockets = new List<ChatReader>();
@@ -30,6 +31,7 @@ public sealed class GatewayRedisOutageTests(ObservedAppFixture fixture, ITestOut
         await using var aliceOnSecond = await TestWebSocket.ConnectAsync(second, alicePhone.AccessToken, timeout.Token);
         await using var bobOnFirst = await TestWebSocket.ConnectAsync(first, bob.AccessToken, timeout.Token);
         await using var bobOnSecond = await TestWebSocket.ConnectAsync(second, bobPhone.AccessToken, timeout.Token);
+        await using var daveOnSecond = await TestWebSocket.ConnectAsync(second, dave.AccessToken, timeout.Token);
         var aliceSender = new ChatReader(aliceOnFirst, chatId);
         var bobSender = new ChatReader(bobOnSecond, chatId);
         sockets.AddRange([aliceSender, new ChatReader(aliceOnSecond, chatId), new ChatReader(bobOnFirst, chatId), bobSender]);
@@ -100,6 +102,21 @@ public sealed class GatewayRedisOutageTests(ObservedAppFixture fixture, ITestOut
             Assert.False(socket.Socket.Closed.IsCompleted, "the socket stayed open through the outage");
         }
 
+        // Presence is right again, though Redis came back empty: bob keeps a socket on the first
+        // replica, so closing his other one does not take him offline for alice; dave, who closes his
+        // only socket after bob, does go offline (after bob's offline, if there were one: same replica, same order).
+        await bobOnSecond.CloseAsync(timeout.Token);
+        await daveOnSecond.CloseAsync(timeout.Token);
+        var presence = new List<JsonElement>();
+        do
+        {
+            presence.Add(await aliceOnFirst.NextWhereAsync(frame => frame.Type() == "presence", timeout.Token));
+        }
+        while (!IsPresence(presence[^1], dave.Id, online: false));
+        Assert.DoesNotContain(presence, frame => IsPresence(frame, bob.Id, online: false));
+        await bobOnFirst.CloseAsync(timeout.Token);
+        await aliceOnFirst.NextWhereAsync(frame => IsPresence(frame, bob.Id, online: false), timeout.Token);
+
         // Operators see it: each replica counted its reconnect.
         var reconnects = await fixture.Telemetry.WaitForAsync(
             telemetry =>
@@ -110,6 +127,9 @@ public sealed class GatewayRedisOutageTests(ObservedAppFixture fixture, ITestOut
             "yac.gateway.redis.reconnects >= 1 on each gateway replica", TimeSpan.FromSeconds(60), timeout.Token);
         Assert.Equal(YacAppFixture.DefaultGatewayReplicas, reconnects.Select(point => point.Instance).Distinct().Count());
     }
+
+    private static bool IsPresence(JsonElement frame, Guid userId, bool online) =>
+        frame.Type() == "presence" && frame.GetProperty("userId").GetGuid() == userId && frame.GetProperty("online").GetBoolean() == online;
 
     private static async Task WaitForHealthAsync(Uri replica, HttpStatusCode expected, CancellationToken cancellationToken)
     {
