@@ -64,38 +64,13 @@ public sealed class TopologyTests(YacAppFixture fixture)
         await fixture.ExecuteResourceCommandAsync(fixture.RedisProcessName, "resource-stop", timeout.Token);
         try
         {
-            await WaitForHealthAsync(client, HttpStatusCode.ServiceUnavailable, timeout.Token);
+            await client.WaitForHealthAsync(HttpStatusCode.ServiceUnavailable, timeout.Token);
         }
         finally
         {
             await fixture.ExecuteResourceCommandAsync(fixture.RedisProcessName, "resource-start", timeout.Token);
         }
 
-        await WaitForHealthAsync(client, HttpStatusCode.OK, timeout.Token);
-    }
-
-    private static async Task WaitForHealthAsync(HttpClient client, HttpStatusCode expected, CancellationToken cancellationToken)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(s_waitTimeout);
-        HttpStatusCode? last = null;
-        while (true)
-        {
-            try
-            {
-                using var response = await client.GetAsync("/health", limit.Token);
-                last = response.StatusCode;
-                if (last == expected)
-                {
-                    return;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(500), limit.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                Assert.Fail($"/health stayed {last} instead of {expected} for {s_waitTimeout.TotalSeconds} s");
-            }
-        }
+        await client.WaitForHealthAsync(HttpStatusCode.OK, timeout.Token);
     }
 }
