@@ -26,6 +26,18 @@ public sealed class GatewayTelemetryTests(ObservedAppFixture fixture, ITestOutpu
         await using var alicePhoneSocket = await TestWebSocket.ConnectAsync(second, alicePhone.AccessToken, timeout.Token);
         await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
         TestWebSocket[] sockets = [aliceLaptop, alicePhoneSocket, bobSocket];
+        var chat = chatId.ToString("D");
+        var telemetry = fixture.Telemetry;
+
+        // Once subscribed to a chat, each replica reads its history once (what was committed before the
+        // subscription); a message committed before that read may reach sockets from history, without
+        // the trace. So the traced message goes out after both replicas' reads.
+        await telemetry.WaitForAsync(
+            received => received.Spans
+                .Where(span => span.Service == Gateway && span.Kind == SpanKind.Client && span.Attribute("http.request.method") == "GET"
+                    && (span.Attribute("url.full") ?? span.Attribute("http.url") ?? "").Contains($"/api/chats/{chat}/messages", StringComparison.Ordinal))
+                .Select(span => span.Instance).Distinct().Count() >= YacAppFixture.DefaultGatewayReplicas ? chat : null,
+            "each replica's first history read of the new chat", s_exportTimeout, timeout.Token);
 
         await aliceLaptop.SendAsync(new { type = "send", chatId, clientMsgId = "traced", text = "follow me" }, timeout.Token);
         var ack = await aliceLaptop.NextWhereAsync(frame => frame.Type() == "ack", timeout.Token);
@@ -35,8 +47,6 @@ public sealed class GatewayTelemetryTests(ObservedAppFixture fixture, ITestOutpu
         }
 
         var seq = ack.Seq().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var chat = chatId.ToString("D");
-        var telemetry = fixture.Telemetry;
 
         // The trace starts at the sender's frame...
         var send = await telemetry.WaitForAsync(
