@@ -46,17 +46,19 @@ internal static class AccessTokenRedaction
         var copied = 0;
         while (index >= 0)
         {
-            var valueStart = index + Key.Length;
+            var searchFrom = index + Key.Length;
             // A parameter name starts the query or follows a separator (not "my_access_token=").
             if (index == 0 || urlOrQuery[index - 1] is '?' or '&')
             {
+                var valueStart = searchFrom;
                 var valueEnd = urlOrQuery.IndexOfAny(s_valueEnds, valueStart);
                 valueEnd = valueEnd < 0 ? urlOrQuery.Length : valueEnd;
                 redacted.Append(urlOrQuery, copied, valueStart - copied).Append(Redacted);
-                copied = valueEnd;
+                // Whatever the value holds is gone, even text that looks like another parameter.
+                copied = searchFrom = valueEnd;
             }
 
-            index = urlOrQuery.IndexOf(Key, valueStart, StringComparison.OrdinalIgnoreCase);
+            index = urlOrQuery.IndexOf(Key, searchFrom, StringComparison.OrdinalIgnoreCase);
         }
 
         return redacted.Append(urlOrQuery, copied, urlOrQuery.Length - copied).ToString();
