@@ -31,7 +31,11 @@ public static class YacAppHostLauncher
                 $"--Yac:Gateway:Replicas={GatewayReplicas}",
             ],
             cancellationToken);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // The testing builder forwards every resource's console to this process's logger; echoing it
+        // would cost the bench CPU (and hundreds of MB of output) during the measurement.
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Yac.AppHost.Resources", LogLevel.Warning));
 
         var app = await builder.BuildAsync(cancellationToken);
         try
