@@ -114,7 +114,10 @@ internal sealed partial class AccessTokenValidator(
         if (timeProvider.GetUtcNow() > verified.ExpiresAt + options.CurrentValue.ClockSkew)
         {
             _verified.TryRemove(token, out _);
-            return AccessTokenValidationResult.Failure("token expired");
+            // The same exception the handler throws, so JwtBearer answers with the same "expired" challenge.
+            return AccessTokenValidationResult.Failure(
+                nameof(SecurityTokenExpiredException),
+                new SecurityTokenExpiredException($"The token expired at '{verified.ExpiresAt:O}'.") { Expires = verified.ExpiresAt.UtcDateTime });
         }
 
         // A rotated-out or refreshed key set sends the token through full validation again.
