@@ -43,6 +43,10 @@ internal static partial class WebSocketApi
             return rejection!;
         }
 
+        // A socket lives for hours: its frames must not all belong to the upgrade request's span (each
+        // send frame starts a trace of its own). Set here: a change of Activity.Current inside
+        // OpenAsync would not reach this method.
+        Activity.Current = null;
         using (connection)
         {
             try
@@ -106,8 +110,6 @@ internal static partial class WebSocketApi
         }
 
         var socket = await context.WebSockets.AcceptWebSocketAsync();
-        // A socket lives for hours: its frames must not all belong to the upgrade request's span.
-        Activity.Current = null;
 
         var connection = new ClientConnection(
             socket, validation.UserId, validation.DeviceId, token, validation.ExpiresAt, options, services.Time,
