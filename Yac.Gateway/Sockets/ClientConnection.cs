@@ -14,8 +14,10 @@ internal readonly record struct OutgoingFrame(ReadOnlyMemory<byte> Bytes, DateTi
 
 /// <summary>
 /// One client WebSocket: a receive loop and a send loop (the socket's single writer) fed by a
-/// bounded queue. Nobody ever waits for this socket: producers <see cref="TryEnqueue(in OutgoingFrame)"/> and, when
-/// the queue is full, the socket is closed with 1013 instead. Every close goes through
+/// bounded queue, plus, once the client calls ChatService (<c>send</c>, <c>read</c>), a
+/// <see cref="ChatCallQueue"/> that makes those calls off the receive loop. Nobody ever waits for
+/// this socket: producers <see cref="TryEnqueue(in OutgoingFrame)"/> and, when the queue is full,
+/// the socket is closed with 1013 instead. Every close goes through
 /// <see cref="RequestClose"/>, which also arms a timer that aborts the socket if the closing
 /// handshake does not finish in time.
 /// </summary>
@@ -32,6 +34,9 @@ internal sealed partial class ClientConnection : IDisposable
     private string _accessToken;
     private DateTimeOffset _expiresAt;
     private volatile FrozenSet<Guid> _chatIds = FrozenSet<Guid>.Empty;
+
+    // Created by the receive loop at the first call (most sockets only listen); read by RunAsync.
+    private volatile ChatCallQueue? _chatCalls;
 
     private int _closeRequested;
     private volatile bool _dropQueuedFrames;
@@ -133,6 +138,22 @@ internal sealed partial class ClientConnection : IDisposable
         _expiryTimer.Change(Until(expiresAt), Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>
+    /// Queues a call to ChatService (receive loop only), made later by the socket's own forwarding task,
+    /// in arrival order. False when <see cref="GatewayOptions.MaxQueuedChatCalls"/> calls already wait
+    /// (the caller answers <c>rate_limited</c>) or the socket is closing (no answer reaches it any more).
+    /// </summary>
+    public bool TryQueueChatCall(ClientFrame call, Func<ClientConnection, ClientFrame, CancellationToken, Task> forward)
+    {
+        if (Volatile.Read(ref _closeRequested) != 0)
+        {
+            return false;
+        }
+
+        var chatCalls = _chatCalls ??= new ChatCallQueue(this, _options.MaxQueuedChatCalls, forward, _logger);
+        return chatCalls.TryQueue(call);
+    }
+
     /// <summary>A token bucket for <c>send</c> and <c>typing</c> frames (receive loop only).</summary>
     public bool TryTakeSendToken()
     {
@@ -171,23 +192,36 @@ internal sealed partial class ClientConnection : IDisposable
     {
         var sending = SendLoopAsync();
         var receiving = ReceiveLoopAsync(onTextFrame, cancellationToken);
-        if (await Task.WhenAny(sending, receiving) == receiving)
+        try
         {
-            // The client closed (or vanished, or broke a limit): answer its close after what is queued.
-            RequestClose(WebSocketCloseStatus.NormalClosure, "");
-            await sending;
-        }
-        else
-        {
-            // Our close frame went out (or the socket broke): wait for the client's, bounded by the abort timer.
-            if (Volatile.Read(ref _closeRequested) == 0)
+            if (await Task.WhenAny(sending, receiving) == receiving)
             {
-                _socket.Abort();
+                // The client closed (or vanished, or broke a limit): answer its close after what is
+                // queued, without waiting for ChatService.
+                await StopChatCallsAsync();
+                RequestClose(WebSocketCloseStatus.NormalClosure, "");
+                await sending;
             }
+            else
+            {
+                // Our close frame went out (or the socket broke): wait for the client's, bounded by the abort timer.
+                if (Volatile.Read(ref _closeRequested) == 0)
+                {
+                    _socket.Abort();
+                }
 
-            await receiving;
+                await StopChatCallsAsync();
+                await receiving;
+            }
+        }
+        finally
+        {
+            // Again once the receive loop is done: it may have started calls after the stop above.
+            await StopChatCallsAsync();
         }
     }
+
+    private Task StopChatCallsAsync() => _chatCalls?.StopAsync() ?? Task.CompletedTask;
 
     private async Task SendLoopAsync()
     {
@@ -318,6 +352,7 @@ internal sealed partial class ClientConnection : IDisposable
 
     public void Dispose()
     {
+        _chatCalls?.Dispose();
         _expiryTimer.Dispose();
         _abortTimer.Dispose();
     }

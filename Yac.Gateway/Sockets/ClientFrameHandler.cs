@@ -9,7 +9,11 @@ using Yac.ServiceDefaults.Authentication;
 
 namespace Yac.Gateway.Sockets;
 
-/// <summary>Answers every client frame of the contract. Runs on the socket's receive loop, one frame at a time.</summary>
+/// <summary>
+/// Answers every client frame of the contract. <see cref="HandleAsync"/> runs on the socket's receive
+/// loop, one frame at a time, and never waits for ChatService: <c>send</c> and <c>read</c> go to the
+/// socket's <see cref="ChatCallQueue"/>, whose task calls <see cref="ForwardAsync"/> for them in order.
+/// </summary>
 internal sealed partial class ClientFrameHandler(
     ChatServiceClient chatService,
     IAccessTokenValidator tokenValidator,
@@ -18,6 +22,9 @@ internal sealed partial class ClientFrameHandler(
     TimeProvider time,
     ILogger<ClientFrameHandler> logger)
 {
+    // One delegate for every socket (a method group converted at each call would allocate one per frame).
+    private Func<ClientConnection, ClientFrame, CancellationToken, Task>? _forward;
+
     public async Task HandleAsync(ClientConnection connection, ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken)
     {
         var frame = ClientFrameParser.Parse(utf8, out var error);
@@ -32,10 +39,10 @@ internal sealed partial class ClientFrameHandler(
         switch (frame)
         {
             case SendFrame send:
-                await SendAsync(connection, send, cancellationToken);
+                QueueSend(connection, send);
                 break;
             case ReadFrame read:
-                await ReadAsync(connection, read, cancellationToken);
+                QueueRead(connection, read);
                 break;
             case TypingFrame typing:
                 await TypingAsync(connection, typing);
@@ -52,7 +59,7 @@ internal sealed partial class ClientFrameHandler(
         }
     }
 
-    private async Task SendAsync(ClientConnection connection, SendFrame send, CancellationToken cancellationToken)
+    private void QueueSend(ClientConnection connection, SendFrame send)
     {
         if (!connection.TryTakeSendToken())
         {
@@ -60,6 +67,34 @@ internal sealed partial class ClientFrameHandler(
             return;
         }
 
+        if (!connection.TryQueueChatCall(send, _forward ??= ForwardAsync))
+        {
+            // Not stored: retrying with the same clientMsgId is safe. A send refused here commits after
+            // the socket's sends queued before the retry; clients that keep at most MaxQueuedChatCalls
+            // sends unanswered never see this, and keep their order.
+            connection.TryEnqueue(ServerFrames.Error(
+                ErrorCodes.RateLimited, "Too many sends are waiting for the chat service; retry with the same clientMsgId.", send.ClientMsgId));
+        }
+    }
+
+    private void QueueRead(ClientConnection connection, ReadFrame read)
+    {
+        if (!connection.TryQueueChatCall(read, _forward ??= ForwardAsync))
+        {
+            connection.TryEnqueue(ServerFrames.Error(ErrorCodes.RateLimited, "Too many frames are waiting for the chat service; send the read position again."));
+        }
+    }
+
+    /// <summary>Makes a queued call (the socket's forwarding task, one call at a time) and answers it.</summary>
+    private Task ForwardAsync(ClientConnection connection, ClientFrame call, CancellationToken cancellationToken) => call switch
+    {
+        SendFrame send => SendAsync(connection, send, cancellationToken),
+        ReadFrame read => ReadAsync(connection, read, cancellationToken),
+        _ => throw new ArgumentOutOfRangeException(nameof(call), call.Type, "Only send and read frames call ChatService."),
+    };
+
+    private async Task SendAsync(ClientConnection connection, SendFrame send, CancellationToken cancellationToken)
+    {
         // The root of the message's trace: ChatService's commit, the Redis hop and every socket write follow it.
         using var activity = GatewayTelemetry.ActivitySource.StartActivity("ws send", ActivityKind.Server);
         activity?.SetTag("yac.chat.id", send.ChatId.ToString("D"));

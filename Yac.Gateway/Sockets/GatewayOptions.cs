@@ -26,6 +26,13 @@ public sealed class GatewayOptions
     /// <summary>How many <c>send</c>/<c>typing</c> frames a socket may burst above the sustained rate.</summary>
     public int SendBurst { get; set; } = 100;
 
+    /// <summary>
+    /// <c>send</c> and <c>read</c> frames of one socket waiting for ChatService (besides the one in
+    /// flight); one more is answered <c>rate_limited</c> at once. As large as <see cref="SendBurst"/>, so
+    /// a client that keeps at most this many sends unanswered never sees it.
+    /// </summary>
+    public int MaxQueuedChatCalls { get; set; } = 100;
+
     /// <summary>Bad frames tolerated per <see cref="BadFrameWindow"/> before the socket is closed with 1008.</summary>
     public int BadFrameLimit { get; set; } = 20;
 
