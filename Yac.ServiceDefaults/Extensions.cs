@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Yac.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -66,11 +67,15 @@ public static class Extensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
                 .AddAspNetCoreInstrumentation(options =>
+                {
                     // Probes would drown the traces that matter.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                .AddHttpClientInstrumentation());
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath);
+                    options.EnrichWithHttpRequest = (activity, _) => AccessTokenRedaction.RedactTag(activity, "url.query");
+                })
+                .AddHttpClientInstrumentation(options =>
+                    options.EnrichWithHttpRequestMessage = (activity, _) => AccessTokenRedaction.RedactTag(activity, "url.full")));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Aspire.Hosting.Testing;
+using StackExchange.Redis;
 using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Gateway;
@@ -60,6 +62,39 @@ internal static class GatewayScenario
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(TestWebSocket.WebSocketUri(replica), cancellationToken));
         return socket.HttpStatusCode;
+    }
+
+    /// <summary>Publishes raw bytes on a Redis channel of the app (as a broken or foreign publisher would); returns how many subscribers got them.</summary>
+    public static async Task<long> PublishRawAsync(this YacAppFixture fixture, string channel, IEnumerable<string> payloads)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var subscriber = redis.GetSubscriber();
+        var leastReceivers = long.MaxValue;
+        foreach (var payload in payloads)
+        {
+            leastReceivers = Math.Min(leastReceivers, await subscriber.PublishAsync(RedisChannel.Literal(channel), payload));
+        }
+
+        return leastReceivers;
+    }
+
+    /// <summary>
+    /// Waits until a service's logs (all replicas) hold at least <paramref name="count"/> lines that
+    /// match, and returns every line. Logs reach the orchestrator a little after they are written.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> WaitForLogLinesAsync(
+        this YacAppFixture fixture, string resource, Func<string, bool> match, int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var lines = await fixture.GetResourceLogsAsync(resource, cancellationToken);
+            if (lines.Count(match) >= count)
+            {
+                return lines;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
     }
 
     public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;

@@ -73,6 +73,15 @@ public static class TestUsers
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!;
     }
 
+    /// <summary>POST /api/tokens/refresh, asserting 200: a fresh access token for the same device (the refresh token rotates).</summary>
+    public static async Task<TokenResponse> RefreshAsync(this YacAppFixture fixture, string refreshToken, CancellationToken cancellationToken = default)
+    {
+        using var identity = fixture.CreateClient("identity");
+        using var response = await identity.PostAsJsonAsync("/api/tokens/refresh", new { refreshToken }, cancellationToken);
+        await EnsureStatusAsync(response, HttpStatusCode.OK, "refresh");
+        return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!;
+    }
+
     /// <summary>An HttpClient on a service (<c>identity</c>, <c>chat</c>, <c>gateway</c>) that acts as <paramref name="user"/>.</summary>
     public static HttpClient CreateClient(this YacAppFixture fixture, string service, TestUser user)
         => fixture.CreateClient(service, user.AccessToken);
