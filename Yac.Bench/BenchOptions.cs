@@ -16,6 +16,7 @@ public sealed record BenchOptions(string Mode, IReadOnlyList<string> Systems, IR
         --scenarios idle,fanout,latency,cost
         --users 1000                     users (10-member chats); more sockets than users = several sockets per user
         --idle-sockets 1000,5000,20000
+        --idle-hold-seconds 0            keep the idle sockets open this long after the last step (to profile the servers)
         --cost-sockets 1000,5000,20000
         --cost-rate 10000                deliveries/s for the cost-growth steps
         --latency-rate 10000             an extra fixed latency rate besides half of YAC's saturation
@@ -59,7 +60,8 @@ public sealed record BenchOptions(string Mode, IReadOnlyList<string> Systems, IR
             LatencyP99LimitMilliseconds: 1000,
             LatencyRates: [Double(values, "latency-rate", smoke ? 200 : 10_000)],
             CostSockets: Ints(values, "cost-sockets", smoke ? [20, 40] : [1_000, 5_000, 20_000]),
-            CostDeliveriesPerSecond: Double(values, "cost-rate", smoke ? 200 : 10_000));
+            CostDeliveriesPerSecond: Double(values, "cost-rate", smoke ? 200 : 10_000),
+            IdleHoldSeconds: Double(values, "idle-hold-seconds", 0));
         return new BenchOptions(
             mode,
             List(values, "systems", ["yac", "signalr"]),

@@ -34,7 +34,8 @@ public sealed record BenchSettings(
     double LatencyP99LimitMilliseconds,
     IReadOnlyList<double> LatencyRates,
     IReadOnlyList<int> CostSockets,
-    double CostDeliveriesPerSecond);
+    double CostDeliveriesPerSecond,
+    double IdleHoldSeconds = 0);
 
 /// <summary>One system's results per scenario.</summary>
 public sealed class SystemReport

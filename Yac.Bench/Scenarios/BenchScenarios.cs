@@ -55,6 +55,12 @@ public sealed class BenchScenarios(BenchSettings settings, Action<string> progre
             report.IdleMemory.Add(result);
             progress(string.Create(CultureInfo.InvariantCulture, $"[{system.Name}] idle {sockets} sockets ({result.OpenSockets} open): {result.ServerBytesPerSocket / 1024:F1} KiB per socket (servers {serverBefore / 1048576} -> {serverAfter / 1048576} MiB), connected in {secondsToConnect:F1}s"));
         }
+
+        if (settings.IdleHoldSeconds > 0)
+        {
+            progress(string.Create(CultureInfo.InvariantCulture, $"[{system.Name}] holding {connected} idle sockets for {settings.IdleHoldSeconds}s; server pids: {string.Join(", ", system.Processes.Where(process => process.Role == MeasuredProcess.ServerRole).Select(process => $"{process.Label}={process.Pid}"))}"));
+            await Task.Delay(TimeSpan.FromSeconds(settings.IdleHoldSeconds), cancellationToken);
+        }
     }
 
     /// <summary>Raises the offered rate step by step until delivery p99 passes the limit or deliveries go missing.</summary>

@@ -19,7 +19,9 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDbContext<ChatDbContext>("chatdb", configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
         builder.Services.AddDatabaseMigrator<ChatDbContext>();
-        builder.AddRedisClient("redis");
+        // No per-command spans: every request's revocation lookup would add one (and cost a profiling
+        // session per request); the publisher's own span carries each event's trace across Redis.
+        builder.AddRedisClient("redis", settings => settings.DisableTracing = true);
 
         builder.AddDefaultAuthentication();
         builder.Services.AddValidation();

@@ -12,8 +12,15 @@ internal static class ApplicationServiceExtensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         // Reconnect forever instead of failing at startup; subscriptions are restored by the multiplexer.
-        builder.AddRedisClient("redis", configureOptions: options => options.AbortOnConnectFail = false);
-        builder.AddDefaultAuthentication();
+        // No per-command spans: StackExchange.Redis's profiler keeps a session per activity until it
+        // stops, and a socket's request activity lives as long as the socket. The gateway's own
+        // spans (receive, deliver) carry each message's trace across Redis.
+        builder.AddRedisClient(
+            "redis",
+            settings => settings.DisableTracing = true,
+            options => options.AbortOnConnectFail = false);
+        // Sockets are authenticated by WebSocketApi itself; the proxied /api/* by the services behind it.
+        builder.AddAccessTokenValidation();
         builder.AddServiceProxy();
 
         var services = builder.Services;

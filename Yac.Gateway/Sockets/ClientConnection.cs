@@ -355,6 +355,7 @@ internal sealed partial class ClientConnection : IDisposable
         _chatCalls?.Dispose();
         _expiryTimer.Dispose();
         _abortTimer.Dispose();
+        _socket.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Socket {ConnectionId} did not read its frames: its send queue of {Capacity} overflowed; closing it with 1013")]

@@ -35,49 +35,81 @@ internal static partial class WebSocketApi
     private static async Task<Results<EmptyHttpResult, UnauthorizedHttpResult, ProblemHttpResult>> ConnectAsync(
         HttpContext context, [AsParameters] Services services)
     {
+        // What the handshake needed (the parsed token, its claims, the chat list) stays in
+        // OpenAsync's frame, which ends here: only the connection lives as long as the socket.
+        var (connection, rejection) = await OpenAsync(context, services);
+        if (connection is null)
+        {
+            return rejection!;
+        }
+
+        using (connection)
+        {
+            try
+            {
+                await connection.RunAsync(
+                    (client, frame) => services.FrameHandler.HandleAsync(client, frame, context.RequestAborted),
+                    context.RequestAborted);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                await services.Pool.UnregisterAsync(connection);
+            }
+        }
+
+        return TypedResults.Empty;
+    }
+
+    /// <summary>Authenticates, upgrades and registers the socket with the pool; or says why not.</summary>
+    private static async Task<(ClientConnection? Connection, Results<EmptyHttpResult, UnauthorizedHttpResult, ProblemHttpResult>? Rejection)> OpenAsync(
+        HttpContext context, Services services)
+    {
         var options = services.Options.Value;
         if (!IsOriginAllowed(context.Request, options))
         {
             // A page on another site must not use the browser's ambient access to open a socket here.
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
-                detail: "This origin may not open the WebSocket.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
+                detail: "This origin may not open the WebSocket."));
         }
 
         var token = ReadToken(context.Request);
         if (token is null)
         {
-            return Unauthorized(context);
+            return (null, Unauthorized(context));
         }
 
         var validation = await services.TokenValidator.ValidateAsync(token, context.RequestAborted);
         if (!validation.IsValid)
         {
-            return Unauthorized(context);
+            return (null, Unauthorized(context));
         }
 
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a WebSocket request",
-                detail: "GET /ws upgrades to a WebSocket.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a WebSocket request",
+                detail: "GET /ws upgrades to a WebSocket."));
         }
 
         var chats = await services.ChatService.GetChatsAsync(token, context.RequestAborted);
         if (chats.Status == ChatCallStatus.Unauthorized)
         {
-            return Unauthorized(context);
+            return (null, Unauthorized(context));
         }
 
         if (chats.Status != ChatCallStatus.Ok)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Chats unavailable",
-                detail: "The chat service cannot be reached; retry shortly.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Chats unavailable",
+                detail: "The chat service cannot be reached; retry shortly."));
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var socket = await context.WebSockets.AcceptWebSocketAsync();
         // A socket lives for hours: its frames must not all belong to the upgrade request's span.
         Activity.Current = null;
 
-        using var connection = new ClientConnection(
+        var connection = new ClientConnection(
             socket, validation.UserId, validation.DeviceId, token, validation.ExpiresAt, options, services.Time,
             services.LoggerFactory.CreateLogger<ClientConnection>());
         // First in the queue, so first on the wire.
@@ -86,29 +118,19 @@ internal static partial class WebSocketApi
         try
         {
             var subscribed = await services.Pool.RegisterAsync(connection, chats.Value!);
-            try
-            {
-                // Live messages flow once Redis confirmed the subscriptions; a slow Redis only delays
-                // them (the pool catches up from history), it does not keep the client waiting forever.
-                await subscribed.WaitAsync(s_subscribeWait, context.RequestAborted);
-            }
-            catch (TimeoutException)
-            {
-            }
-
-            await connection.RunAsync(
-                (client, frame) => services.FrameHandler.HandleAsync(client, frame, context.RequestAborted),
-                context.RequestAborted);
+            // Live messages flow once Redis confirmed the subscriptions; a slow Redis only delays
+            // them (the pool catches up from history), it does not keep the client waiting forever.
+            await subscribed.WaitAsync(s_subscribeWait, context.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            await services.Pool.UnregisterAsync(connection);
+            // The client went away during the handshake; RunAsync ends at once and unregisters.
         }
 
-        return TypedResults.Empty;
+        return (connection, null);
     }
 
     private static UnauthorizedHttpResult Unauthorized(HttpContext context)

@@ -40,6 +40,23 @@ public static class AuthenticationExtensions
     public static TBuilder AddDefaultAuthentication<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        builder.AddAccessTokenValidation();
+        var services = builder.Services;
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
+        services.AddAuthorization();
+        return builder;
+    }
+
+    /// <summary>
+    /// Only <see cref="IAccessTokenValidator"/> (with its signing keys and the revocation list), no
+    /// authentication scheme: for a service that checks tokens itself, as the gateway does once per
+    /// WebSocket. Without a scheme, ASP.NET Core adds no authentication middleware, so a socket's
+    /// request does not also keep a second, JwtBearer-made principal for its whole life.
+    /// </summary>
+    public static TBuilder AddAccessTokenValidation<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
         var services = builder.Services;
         services.AddOptions<YacAuthenticationOptions>()
             .BindConfiguration(YacAuthenticationOptions.SectionName);
@@ -54,10 +71,6 @@ public static class AuthenticationExtensions
         services.AddSingleton<IDeviceRevocationList>(provider => provider.GetRequiredService<RedisDeviceRevocationList>());
         services.AddSingleton<IDeviceRevocationPublisher>(provider => provider.GetRequiredService<RedisDeviceRevocationList>());
         services.AddHostedService(provider => provider.GetRequiredService<RedisDeviceRevocationList>());
-
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
-        services.AddAuthorization();
         return builder;
     }
 

@@ -32,6 +32,13 @@ public sealed class YacAuthenticationOptions
 
     /// <summary>Tolerated clock difference between Identity and the validating service.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many verified tokens to remember (a few KB each), so that a client presenting the same
+    /// token on every request costs one signature check per token, not per request. 0 turns it off:
+    /// the gateway does, as it checks a token once per socket and would only hold memory per socket.
+    /// </summary>
+    public int VerifiedTokenCacheSize { get; set; } = 20_000;
 }
 
 /// <summary>The names and values that tie Identity's tokens to every validating service.</summary>
