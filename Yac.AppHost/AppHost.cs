@@ -2,6 +2,7 @@ using Yac.AppHost;
 using Yac.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
+builder.Services.AddHostedService<StartupFailureReporter>();
 
 // PostgreSQL and Redis: containers where a container runtime answers, local processes otherwise.
 var infrastructure = builder.AddYacInfrastructure();

@@ -1,51 +1,11 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using Aspire.Hosting.ApplicationModel;
 using System.Text.Json;
 using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Gateway;
 
-/// <summary>An app of its own: these tests kill a gateway replica.</summary>
-public sealed class ReplicaFailureAppFixture : YacAppFixture
-{
-    /// <summary>One replica to kill, one to stop gracefully, one that survives both.</summary>
-    public override int GatewayReplicas => 3;
-
-    private static bool Serves(CustomResourceSnapshot snapshot, Uri replicaUrl) =>
-        snapshot.EnvironmentVariables.FirstOrDefault(variable => variable.Name == "ASPNETCORE_URLS")?.Value?
-            .Split(';').Any(url => new Uri(url).Port == replicaUrl.Port) == true;
-
-    /// <summary>The process of the replica that serves <paramref name="replicaUrl"/>.</summary>
-    public async Task<Process> GetGatewayReplicaProcessAsync(Uri replicaUrl, CancellationToken cancellationToken)
-    {
-        await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
-        {
-            var pid = resourceEvent.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value;
-            if (resourceEvent.Resource.Name == "gateway" && Serves(resourceEvent.Snapshot, replicaUrl) && pid is not null)
-            {
-                return Process.GetProcessById(Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        throw new InvalidOperationException($"No gateway replica serves {replicaUrl}");
-    }
-
-    /// <summary>Kills the process of the replica that serves <paramref name="replicaUrl"/> (SIGKILL: no goodbye).</summary>
-    public async Task KillGatewayReplicaAsync(Uri replicaUrl, CancellationToken cancellationToken)
-    {
-        using var process = await GetGatewayReplicaProcessAsync(replicaUrl, cancellationToken);
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync(cancellationToken);
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class ReplicaFailureAppCollection : ICollectionFixture<ReplicaFailureAppFixture>
-{
-    public const string Name = "YAC app whose gateway replica dies";
-}
-
+/// <summary>These tests kill and stop gateway replicas: they run on an app of their own.</summary>
 [Collection(ReplicaFailureAppCollection.Name)]
 public sealed class GatewayReplicaFailureTests(ReplicaFailureAppFixture fixture)
 {

@@ -18,32 +18,23 @@ internal static class GatewayScenario
             "/api/chats",
             new { kind = "group", title = $"gateway test {Guid.NewGuid():N}"[..40], memberIds = members.Select(member => member.Id).ToArray() },
             cancellationToken);
-        await EnsureAsync(response, HttpStatusCode.Created, "create chat");
+        await TestUsers.EnsureStatusAsync(response, HttpStatusCode.Created, "create chat");
         using var chat = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         return chat.RootElement.GetProperty("id").GetGuid();
-    }
-
-    public static async Task<long> SendOverRestAsync(this HttpClient http, Guid chatId, string text, CancellationToken cancellationToken, string? clientMsgId = null)
-    {
-        using var response = await http.PostAsJsonAsync(
-            $"/api/chats/{chatId}/messages", new { clientMsgId = clientMsgId ?? Guid.NewGuid().ToString("N"), text }, cancellationToken);
-        await EnsureAsync(response, HttpStatusCode.Created, "send");
-        using var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        return message.RootElement.GetProperty("seq").GetInt64();
     }
 
     public static async Task AddMemberAsync(this YacAppFixture fixture, TestUser owner, Guid chatId, TestUser member, CancellationToken cancellationToken)
     {
         using var http = fixture.CreateClient("gateway", owner);
         using var response = await http.PutAsync($"/api/chats/{chatId}/members/{member.Id}", content: null, cancellationToken);
-        await EnsureAsync(response, HttpStatusCode.NoContent, "add member");
+        await TestUsers.EnsureStatusAsync(response, HttpStatusCode.NoContent, "add member");
     }
 
     public static async Task LeaveAsync(this YacAppFixture fixture, TestUser member, Guid chatId, CancellationToken cancellationToken)
     {
         using var http = fixture.CreateClient("gateway", member);
         using var response = await http.DeleteAsync($"/api/chats/{chatId}/members/{member.Id}", cancellationToken);
-        await EnsureAsync(response, HttpStatusCode.NoContent, "leave");
+        await TestUsers.EnsureStatusAsync(response, HttpStatusCode.NoContent, "leave");
     }
 
     /// <summary>Each replica's own URL, so a test can put a socket on a chosen replica.</summary>
@@ -109,12 +100,4 @@ internal static class GatewayScenario
     public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;
 
     public static long Seq(this JsonElement frame) => frame.GetProperty("seq").GetInt64();
-
-    private static async Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
-    {
-        if (response.StatusCode != expected)
-        {
-            Assert.Fail($"{what}: expected {(int)expected}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        }
-    }
 }

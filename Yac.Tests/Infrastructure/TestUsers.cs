@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Yac.Tests.Infrastructure;
 
@@ -93,7 +94,18 @@ public static class TestUsers
         return client;
     }
 
-    private static async Task EnsureStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
+    /// <summary>POST /api/chats/{chatId}/messages with <paramref name="http"/>'s user, asserting 201; the message's seq.</summary>
+    public static async Task<long> SendOverRestAsync(this HttpClient http, Guid chatId, string text, CancellationToken cancellationToken, string? clientMsgId = null)
+    {
+        using var response = await http.PostAsJsonAsync(
+            $"/api/chats/{chatId}/messages", new { clientMsgId = clientMsgId ?? Guid.NewGuid().ToString("N"), text }, cancellationToken);
+        await EnsureStatusAsync(response, HttpStatusCode.Created, "send");
+        using var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        return message.RootElement.GetProperty("seq").GetInt64();
+    }
+
+    /// <summary>Fails the test with the response body unless the status is <paramref name="expected"/>.</summary>
+    internal static async Task EnsureStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
     {
         if (response.StatusCode != expected)
         {
