@@ -13,13 +13,8 @@ public sealed class GatewayRobustnessTests(YacAppFixture fixture)
     public async Task MalformedEventsOnAChatsRedisChannelAreLoggedAndSkippedAndDeliveryGoesOnInOrderOnBothReplicas()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
-        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
-        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
-        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
-        // hello comes once the replica is subscribed to the chat: both replicas now listen on its channel.
-        await using var aliceSocket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
-        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+        await using var scene = await fixture.StartTwoReplicaChatAsync(timeout.Token);
+        var (first, second, alice, bob, chatId, aliceSocket, bobSocket) = scene;
         Assert.NotEqual(aliceSocket.GatewayId, bobSocket.GatewayId);
 
         var channel = Channels.Chat(chatId);

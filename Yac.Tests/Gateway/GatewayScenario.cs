@@ -37,6 +37,29 @@ internal static class GatewayScenario
         await TestUsers.EnsureStatusAsync(response, HttpStatusCode.NoContent, "leave");
     }
 
+    /// <summary>
+    /// Alice and Bob in a new group chat, Alice's socket on one replica and Bob's on the other. A
+    /// socket's hello comes once its replica is subscribed to the chat, so both replicas listen on it.
+    /// </summary>
+    public static async Task<TwoReplicaChat> StartTwoReplicaChatAsync(this YacAppFixture fixture, CancellationToken cancellationToken)
+    {
+        var (first, second) = await fixture.GetTwoReplicasAsync(cancellationToken);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: cancellationToken);
+        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: cancellationToken);
+        var chatId = await fixture.CreateGroupAsync(alice, [bob], cancellationToken);
+        var aliceSocket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, cancellationToken);
+        try
+        {
+            var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, cancellationToken);
+            return new TwoReplicaChat(first, second, alice, bob, chatId, aliceSocket, bobSocket);
+        }
+        catch
+        {
+            await aliceSocket.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Each replica's own URL, so a test can put a socket on a chosen replica.</summary>
     public static async Task<(Uri First, Uri Second)> GetTwoReplicasAsync(this YacAppFixture fixture, CancellationToken cancellationToken)
     {
@@ -100,4 +123,15 @@ internal static class GatewayScenario
     public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;
 
     public static long Seq(this JsonElement frame) => frame.GetProperty("seq").GetInt64();
+}
+
+/// <summary>What <see cref="GatewayScenario.StartTwoReplicaChatAsync"/> set up; disposing it closes both sockets.</summary>
+internal sealed record TwoReplicaChat(
+    Uri First, Uri Second, TestUser Alice, TestUser Bob, Guid ChatId, TestWebSocket AliceSocket, TestWebSocket BobSocket) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await AliceSocket.DisposeAsync();
+        await BobSocket.DisposeAsync();
+    }
 }

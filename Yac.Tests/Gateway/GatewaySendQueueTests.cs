@@ -21,12 +21,8 @@ public sealed class GatewaySendQueueTests(YacAppFixture fixture)
     public async Task PingAndTypingAreAnsweredWhileTheSocketsSendsWaitForAStalledChatServiceAndTheSendsAreAckedInOrderOnceItIsBack()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
-        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
-        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
-        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
-        await using var aliceSocket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
-        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+        await using var scene = await fixture.StartTwoReplicaChatAsync(timeout.Token);
+        var (first, second, alice, bob, chatId, aliceSocket, bobSocket) = scene;
         string[] clientMsgIds = ["stalled-1", "stalled-2", "stalled-3"];
 
         await using (await ChatCommitStall.StartAsync(fixture, chatId, timeout.Token))
@@ -62,12 +58,8 @@ public sealed class GatewaySendQueueTests(YacAppFixture fixture)
     {
         const int count = 50;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
-        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
-        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
-        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
-        await using var aliceSocket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
-        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+        await using var scene = await fixture.StartTwoReplicaChatAsync(timeout.Token);
+        var (first, second, alice, bob, chatId, aliceSocket, bobSocket) = scene;
 
         var clientMsgIds = Enumerable.Range(1, count).Select(i => $"back-to-back-{i:D2}").ToList();
         foreach (var clientMsgId in clientMsgIds)
