@@ -124,22 +124,7 @@ public static class ChatsApi
     public static async Task<Ok<List<ChatSummaryResponse>>> ListMineAsync(ClaimsPrincipal user, ChatDbContext db, CancellationToken cancellationToken)
     {
         var userId = user.GetUserId();
-        var rows = await db.ChatMembers
-            .AsNoTracking()
-            .Where(member => member.UserId == userId)
-            .Join(db.Chats, member => member.ChatId, chat => chat.Id, (member, chat) => new { member, chat })
-            .OrderByDescending(row => row.chat.LastActivityAt)
-            .ThenBy(row => row.chat.Id)
-            .Select(row => new
-            {
-                row.chat.Id,
-                row.chat.Kind,
-                row.chat.Title,
-                row.chat.Visibility,
-                row.chat.LastSeq,
-                row.member.LastReadSeq,
-                LastMessage = db.Messages.FirstOrDefault(message => message.ChatId == row.chat.Id && message.Seq == row.chat.LastSeq),
-            })
+        var rows = await ChatListQuery.For(db, userId)
             .ToListAsync(cancellationToken);
 
         return TypedResults.Ok(rows

@@ -44,6 +44,11 @@ public static class YacAppHostLauncher
             builder.CreateResourceBuilder(project)
                 .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production")
                 .WithEnvironment("DOTNET_ENVIRONMENT", "Production");
+            if (Environment.GetEnvironmentVariable("YAC_BENCH_PERF_MAP") == "1")
+            {
+                // For `perf record`: the services write /tmp/perf-PID.map so JIT-compiled frames have names.
+                builder.CreateResourceBuilder(project).WithEnvironment("DOTNET_PerfMapEnabled", "1").WithEnvironment("DOTNET_EnableWriteXorExecute", "0");
+            }
         }
 
         var app = await builder.BuildAsync(cancellationToken);
