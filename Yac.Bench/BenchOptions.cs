@@ -1,5 +1,6 @@
 using System.Globalization;
 using Yac.Bench.Reporting;
+using Yac.Bench.Systems.Yac;
 
 namespace Yac.Bench;
 
@@ -24,6 +25,7 @@ public sealed record BenchOptions(string Mode, IReadOnlyList<string> Systems, IR
         --step-seconds 10
         --message-bytes 100
         --yac-saturation N               YAC's saturation from an earlier run (when YAC is not in --systems)
+        --yac-trace-ratio 0.01           share of YAC's messages traced end to end (1 = every message, as in development)
         --out bench-results
         """;
 
@@ -61,7 +63,8 @@ public sealed record BenchOptions(string Mode, IReadOnlyList<string> Systems, IR
             LatencyRates: [Double(values, "latency-rate", smoke ? 200 : 10_000)],
             CostSockets: Ints(values, "cost-sockets", smoke ? [20, 40] : [1_000, 5_000, 20_000]),
             CostDeliveriesPerSecond: Double(values, "cost-rate", smoke ? 200 : 10_000),
-            IdleHoldSeconds: Double(values, "idle-hold-seconds", 0));
+            IdleHoldSeconds: Double(values, "idle-hold-seconds", 0),
+            YacTraceRatio: Double(values, "yac-trace-ratio", YacTelemetry.DefaultTraceRatio));
         return new BenchOptions(
             mode,
             List(values, "systems", ["yac", "signalr"]),

@@ -137,7 +137,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> progress)
             case "signalr":
                 return await SignalRBaselineHost.StartAsync(options.Settings.ServerInstances, cancellationToken);
             case "yac":
-                var yac = await YacAppHostLauncher.StartAsync(progress, cancellationToken);
+                var yac = await YacAppHostLauncher.StartAsync(options.Settings.YacTraceRatio, progress, cancellationToken);
                 yac.Progress = progress;
                 return yac;
             default:

@@ -24,5 +24,6 @@ if (app.Environment.IsDevelopment())
 app.MapChatsApi();
 app.MapMembershipApi();
 app.MapMessagesApi();
+app.MapSendBatchApi();
 
 app.Run();

@@ -91,4 +91,6 @@ public sealed record PresenceChangedEvent(Guid UserId, bool Online, IReadOnlyLis
 [JsonSerializable(typeof(DeviceRevokedEvent))]
 [JsonSerializable(typeof(TypingEvent))]
 [JsonSerializable(typeof(PresenceChangedEvent))]
+[JsonSerializable(typeof(SendBatchRequest))]
+[JsonSerializable(typeof(SendBatchResponse))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

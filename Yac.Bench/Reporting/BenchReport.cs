@@ -1,3 +1,4 @@
+using Yac.Bench.Systems.Yac;
 using Yac.Bench.Load;
 using Yac.Bench.Measurement;
 
@@ -35,7 +36,8 @@ public sealed record BenchSettings(
     IReadOnlyList<double> LatencyRates,
     IReadOnlyList<int> CostSockets,
     double CostDeliveriesPerSecond,
-    double IdleHoldSeconds = 0);
+    double IdleHoldSeconds = 0,
+    double YacTraceRatio = YacTelemetry.DefaultTraceRatio);
 
 /// <summary>One system's results per scenario.</summary>
 public sealed class SystemReport

@@ -14,11 +14,12 @@ public static class ChatEvents
     public static OutgoingEvent MessageCreated(Message message, ActivityContext cause) => new(
         [Channels.Chat(message.ChatId)],
         EventTypes.MessageCreated,
-        JsonSerializer.SerializeToElement(
-            new MessageCreatedEvent(message.ChatId, message.Seq, message.Id, message.SenderId, message.Text,
-                new DateTimeOffset(message.SentAt, TimeSpan.Zero), message.ClientMsgId),
-            ContractsJsonContext.Default.MessageCreatedEvent),
+        JsonSerializer.SerializeToElement(ToContract(message), ContractsJsonContext.Default.MessageCreatedEvent),
         cause);
+
+    /// <summary>A stored message in the contract's shape (events, and the results of batched sends).</summary>
+    public static MessageCreatedEvent ToContract(Message message)
+        => new(message.ChatId, message.Seq, message.Id, message.SenderId, message.Text, new DateTimeOffset(message.SentAt, TimeSpan.Zero), message.ClientMsgId);
 
     public static OutgoingEvent ReadUpdated(Guid chatId, Guid userId, long seq) => new(
         [Channels.Chat(chatId)],

@@ -6,6 +6,7 @@ using Yac.ChatService.Infrastructure;
 using Yac.ChatService.Membership;
 using Yac.ChatService.Messages;
 using Yac.ChatService.Users;
+using Yac.Contracts;
 using Yac.Shared;
 
 namespace Microsoft.Extensions.Hosting;
@@ -26,7 +27,12 @@ internal static class ApplicationServiceExtensions
         builder.AddDefaultAuthentication();
         builder.Services.AddValidation();
         // Validation errors are keyed by C# property names; the contract's field names are camelCase.
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase);
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
+            // Batched sends and their results (the gateway's hot path): source-generated, no reflection.
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ContractsJsonContext.Default);
+        });
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<EventPublisher>();
@@ -34,7 +40,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MessageCommitter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MessageCommitter>());
-        builder.Services.AddScoped<MessageStore>();
+        builder.Services.AddSingleton<MessageStore>();
         builder.Services.AddScoped<MembershipStore>();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = KnownUsersLimit);

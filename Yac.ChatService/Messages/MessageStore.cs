@@ -13,15 +13,28 @@ public abstract record SendOutcome
     public sealed record Refused(ChatAccess? Access) : SendOutcome;
 }
 
-/// <summary>Sends a message through the group-committing <see cref="MessageCommitter"/>, and says why when it is refused.</summary>
-public sealed class MessageStore(ChatDbContext db, MessageCommitter committer)
+/// <summary>
+/// Sends a message through the group-committing <see cref="MessageCommitter"/>, and says why when it is
+/// refused. A singleton: the sends of one batched request run side by side, and only a refusal (rare)
+/// needs a database context of its own.
+/// </summary>
+public sealed class MessageStore(MessageCommitter committer, IServiceScopeFactory scopes)
 {
     public async Task<SendOutcome> SendAsync(Guid chatId, Guid senderId, SendMessageRequest request, CancellationToken cancellationToken)
-        => await committer.CommitAsync(chatId, senderId, request, cancellationToken) switch
+    {
+        switch (await committer.CommitAsync(chatId, senderId, request, cancellationToken))
         {
-            CommitOutcome.Stored(var message) => new SendOutcome.Stored(message),
-            CommitOutcome.AlreadyStored(var original) => new SendOutcome.AlreadyStored(original),
-            // Rare: tell "no such chat / private" (404) from "public, but not a member" (403).
-            _ => new SendOutcome.Refused(await ChatAccess.FindAsync(db, chatId, senderId, cancellationToken)),
-        };
+            case CommitOutcome.Stored(var message):
+                return new SendOutcome.Stored(message);
+            case CommitOutcome.AlreadyStored(var original):
+                return new SendOutcome.AlreadyStored(original);
+            default:
+                // Tell "no such chat / private" (404) from "public, but not a member" (403).
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+                    return new SendOutcome.Refused(await ChatAccess.FindAsync(db, chatId, senderId, cancellationToken));
+                }
+        }
+    }
 }

@@ -41,27 +41,17 @@ public static class MessagesApi
         Guid chatId, SendMessageRequest request, ClaimsPrincipal user, MessageStore store, CancellationToken cancellationToken)
     {
         var senderId = user.GetUserId();
-        using var activity = ChatTelemetry.Source.StartActivity("chat.send");
-        activity?.SetTag("yac.chat.id", chatId);
-        activity?.SetTag("yac.user.id", senderId);
-
+        using var activity = SendTelemetry.Start(chatId, senderId);
         var outcome = await store.SendAsync(chatId, senderId, request, cancellationToken);
-        switch (outcome)
+        SendTelemetry.Record(activity, outcome);
+        return outcome switch
         {
-            case SendOutcome.Stored(var message):
-                activity?.SetTag("yac.message.seq", message.Seq);
-                return TypedResults.Created(
-                    $"/api/chats/{chatId:D}/messages?afterSeq={message.Seq - 1}&limit=1", MessageResponse.From(message));
-            case SendOutcome.AlreadyStored(var original):
-                activity?.SetTag("yac.message.seq", original.Seq);
-                activity?.SetTag("yac.message.duplicate", true);
-                return TypedResults.Ok(MessageResponse.From(original));
-            case SendOutcome.Refused(var access):
-                activity?.SetStatus(ActivityStatusCode.Error, "refused");
-                return ChatAccess.Refused(access, "Only members can post to this chat.");
-            default:
-                throw new UnreachableException();
-        }
+            SendOutcome.Stored(var message) => TypedResults.Created(
+                $"/api/chats/{chatId:D}/messages?afterSeq={message.Seq - 1}&limit=1", MessageResponse.From(message)),
+            SendOutcome.AlreadyStored(var original) => TypedResults.Ok(MessageResponse.From(original)),
+            SendOutcome.Refused(var access) => ChatAccess.Refused(access, "Only members can post to this chat."),
+            _ => throw new UnreachableException(),
+        };
     }
 
     /// <summary>

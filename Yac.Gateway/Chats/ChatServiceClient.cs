@@ -27,8 +27,6 @@ internal sealed record ChatSummary(Guid Id, long LastSeq);
 /// <summary>A page of ChatService's history: <c>{messages, hasMore}</c>. Messages have the event's shape.</summary>
 internal sealed record MessagePage(IReadOnlyList<MessageCreatedEvent> Messages, bool HasMore);
 
-internal sealed record SendMessageRequest(string ClientMsgId, string Text);
-
 internal sealed record MarkReadRequest(long Seq);
 
 /// <summary>
@@ -44,12 +42,14 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
     public const string HttpClientName = "chat";
     public const int MaxPageSize = 200;
 
-    public async Task<ChatCallResult<MessageCreatedEvent>> SendAsync(
-        string accessToken, Guid chatId, string clientMsgId, string text, CancellationToken cancellationToken)
+    /// <summary>Many sockets' sends in one request (see <see cref="ChatSendBatcher"/>); each carries its user's token.</summary>
+    public async Task<ChatCallResult<SendBatchResponse>> SendBatchAsync(IReadOnlyList<BatchedSend> sends, CancellationToken cancellationToken)
     {
-        using var request = Request(HttpMethod.Post, $"/api/chats/{chatId:D}/messages", accessToken);
-        request.Content = JsonContent.Create(new SendMessageRequest(clientMsgId, text), GatewayJsonContext.Default.SendMessageRequest);
-        return await CallAsync(request, GatewayJsonContext.Default.MessageCreatedEvent, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/internal/messages/batch")
+        {
+            Content = JsonContent.Create(new SendBatchRequest(sends), ContractsJsonContext.Default.SendBatchRequest),
+        };
+        return await CallAsync(request, ContractsJsonContext.Default.SendBatchResponse, cancellationToken);
     }
 
     public async Task<ChatCallResult<List<ChatSummary>>> GetChatsAsync(string accessToken, CancellationToken cancellationToken)
@@ -117,9 +117,15 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
         {
             return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
         }
+        catch (Polly.RateLimiting.RateLimiterRejectedException)
+        {
+            // The resilience handler's limit on concurrent requests to ChatService.
+            return new ChatCallResult<T>(ChatCallStatus.RateLimited, default);
+        }
     }
 
-    private static ChatCallStatus Map(HttpStatusCode statusCode) => statusCode switch
+    /// <summary>A status code of ChatService's (of a response, or of one send in a batch) in the contract's terms.</summary>
+    public static ChatCallStatus Map(HttpStatusCode statusCode) => statusCode switch
     {
         >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices => ChatCallStatus.Ok,
         HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity => ChatCallStatus.BadRequest,
@@ -132,7 +138,6 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(SendMessageRequest))]
 [JsonSerializable(typeof(MarkReadRequest))]
 [JsonSerializable(typeof(MessageCreatedEvent))]
 [JsonSerializable(typeof(List<ChatSummary>))]

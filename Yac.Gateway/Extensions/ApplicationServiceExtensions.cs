@@ -30,6 +30,7 @@ internal static class ApplicationServiceExtensions
 
         services.AddHttpClient(ChatServiceClient.HttpClientName, client => client.BaseAddress = new Uri("http://chat"));
         services.AddSingleton<ChatServiceClient>();
+        services.AddSingletonHostedService<ChatSendBatcher>();
         services.AddSingleton<GatewayIdentity>();
         services.AddSingleton<RedisPublisher>();
         services.AddSingleton<RedisEventReader>();

@@ -16,6 +16,7 @@ namespace Yac.Gateway.Sockets;
 /// </summary>
 internal sealed partial class ClientFrameHandler(
     ChatServiceClient chatService,
+    ChatSendBatcher sends,
     IAccessTokenValidator tokenValidator,
     WsPool pool,
     RedisPublisher publisher,
@@ -99,7 +100,7 @@ internal sealed partial class ClientFrameHandler(
         using var activity = GatewayTelemetry.ActivitySource.StartActivity("ws send", ActivityKind.Server);
         activity?.SetTag("yac.chat.id", send.ChatId.ToString("D"));
         activity?.SetTag("yac.connection.id", connection.Id);
-        var result = await chatService.SendAsync(connection.AccessToken, send.ChatId, send.ClientMsgId, send.Text, cancellationToken);
+        var result = await sends.SendAsync(connection.AccessToken, send.ChatId, send.ClientMsgId, send.Text, cancellationToken);
         if (result is { Status: ChatCallStatus.Ok, Value: { } message })
         {
             activity?.SetTag("yac.message.seq", message.Seq);

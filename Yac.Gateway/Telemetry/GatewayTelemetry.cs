@@ -35,6 +35,9 @@ internal static class GatewayTelemetry
     public static readonly Counter<long> RedisReconnects = s_meter.CreateCounter<long>(
         "yac.gateway.redis.reconnects", unit: "{reconnect}", description: "Redis subscription connection restored.");
 
+    public static readonly Histogram<int> SendBatchSize = s_meter.CreateHistogram<int>(
+        "yac.gateway.send.batch_size", unit: "{message}", description: "Sends carried to ChatService in one request.");
+
     public static readonly Counter<long> GapFills = s_meter.CreateCounter<long>(
         "yac.gateway.gap_fills", unit: "{fetch}", description: "History fetches that closed a seq gap in a chat's live stream.");
 }

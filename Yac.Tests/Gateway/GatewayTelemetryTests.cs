@@ -67,8 +67,8 @@ public sealed class GatewayTelemetryTests(ObservedAppFixture fixture, ITestOutpu
             "a 'ws deliver message' span for every socket in the send's trace", s_exportTimeout, timeout.Token);
         Assert.Equal(connectionIds, writes.Select(span => span.Attribute("yac.connection.id")).Order());
 
-        // In between, all in the same trace: the gateway's call to ChatService, ChatService's request
-        // and send, its publish on Redis, and one receive on each replica.
+        // In between, all in the same trace: ChatService's handling of this send, its publish on Redis,
+        // and one receive on each replica.
         var trace = await telemetry.WaitForAsync(
             received =>
             {
@@ -81,14 +81,24 @@ public sealed class GatewayTelemetryTests(ObservedAppFixture fixture, ITestOutpu
         output.WriteLine(string.Join(Environment.NewLine, trace.Select(span =>
             $"{span.Service}/{span.Instance} {span.Kind} '{span.Name}' {span.SpanId} <- {(byId.TryGetValue(span.ParentSpanId, out var parent) ? parent.Name : span.ParentSpanId)}")));
 
-        var call = Assert.Single(trace, span => span.Service == Gateway && span.Kind == SpanKind.Client && span.ParentSpanId == send.SpanId);
-        var request = Assert.Single(trace, span => span.Service == "chat" && span.Kind == SpanKind.Server);
-        Assert.Equal(call.SpanId, request.ParentSpanId);
-        Assert.Equal("POST", request.Attribute("http.request.method"));
-        Assert.Equal("/api/chats/{chatId}/messages", request.Attribute("http.route"));
+        // The send crossed to ChatService in a batch request shared with other sockets' sends: its own
+        // chat.send span continues the ws send span (traceparent in the batch), the request does not.
         var chatSend = Assert.Single(trace, span => span.Service == "chat" && span.Name == "chat.send");
-        Assert.True(IsBelow(chatSend, request, byId), "ChatService's chat.send span is inside its request");
+        Assert.Equal(send.SpanId, chatSend.ParentSpanId);
         Assert.Equal(seq, chatSend.Attribute("yac.message.seq"));
+        Assert.DoesNotContain(trace, span => span.Service == "chat" && span.Kind == SpanKind.Server);
+
+        // The batch request is a trace of its own, linked to the send, with ChatService's request in it.
+        var batch = await telemetry.WaitForAsync(
+            received => received.Spans.FirstOrDefault(span => span.Service == Gateway && span.Name == "chat send batch"
+                && span.Links.Contains((send.TraceId, send.SpanId))),
+            "a 'chat send batch' span linked to the ws send span", s_exportTimeout, timeout.Token);
+        var request = await telemetry.WaitForAsync(
+            received => received.Spans.FirstOrDefault(span => span.TraceId == batch.TraceId && span.Service == "chat" && span.Kind == SpanKind.Server),
+            "ChatService's request in the batch's trace", s_exportTimeout, timeout.Token);
+        Assert.Equal("POST", request.Attribute("http.request.method"));
+        Assert.Equal("/internal/messages/batch", request.Attribute("http.route"));
+
         var publish = Assert.Single(trace, span => span.Service == "chat" && span.Kind == SpanKind.Producer);
         Assert.Equal("publish message.created", publish.Name);
         Assert.Equal(chatSend.SpanId, publish.ParentSpanId);
@@ -182,19 +192,6 @@ public sealed class GatewayTelemetryTests(ObservedAppFixture fixture, ITestOutpu
         output.WriteLine($"slow consumer counted after {flooded} messages of {text.Length} characters");
         slowClient.StartReading();
         Assert.Equal((WebSocketCloseStatus)1013, await slowClient.WaitForCloseAsync(timeout.Token, TimeSpan.FromSeconds(60)));
-    }
-
-    private static bool IsBelow(ReceivedSpan span, ReceivedSpan ancestor, Dictionary<string, ReceivedSpan> byId)
-    {
-        for (var current = span; byId.TryGetValue(current.ParentSpanId, out var parent); current = parent)
-        {
-            if (parent.SpanId == ancestor.SpanId)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private sealed record MeterSnapshot(double SendFrames, double PingFrames, double FramesSent, double Deliveries, double LatencyCount, double SlowConsumerCloses);

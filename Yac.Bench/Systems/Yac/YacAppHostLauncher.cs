@@ -20,7 +20,7 @@ public static class YacAppHostLauncher
     private static readonly string[] s_measuredResources = ["gateway", "chat", "identity", "postgres", "redis-server", "garnet"];
     private static readonly string[] s_singleResources = ["chat", "identity", "postgres"];
 
-    public static async Task<YacSystem> StartAsync(Action<string> progress, CancellationToken cancellationToken)
+    public static async Task<YacSystem> StartAsync(double traceRatio, Action<string> progress, CancellationToken cancellationToken)
     {
         var dataRoot = Path.Combine(Path.GetTempPath(), $"yac-bench-{Guid.NewGuid():N}"[..20]);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Yac_AppHost>(
@@ -44,6 +44,7 @@ public static class YacAppHostLauncher
             builder.CreateResourceBuilder(project)
                 .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production")
                 .WithEnvironment("DOTNET_ENVIRONMENT", "Production");
+            YacTelemetry.Configure(builder.CreateResourceBuilder(project), traceRatio);
             if (Environment.GetEnvironmentVariable("YAC_BENCH_PERF_MAP") == "1")
             {
                 // For `perf record`: the services write /tmp/perf-PID.map so JIT-compiled frames have names.
@@ -54,7 +55,7 @@ public static class YacAppHostLauncher
         var app = await builder.BuildAsync(cancellationToken);
         try
         {
-            progress("starting YAC (AppHost, local mode, services in the Production environment)");
+            progress(string.Create(CultureInfo.InvariantCulture, $"starting YAC (AppHost, local mode, services in the Production environment, {traceRatio:P0} of messages traced, no telemetry exporter)"));
             await app.StartAsync(cancellationToken);
             foreach (var service in new[] { "identity", "chat", "gateway" })
             {
