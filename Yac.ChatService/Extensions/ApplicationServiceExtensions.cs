@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Npgsql;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
 using Yac.ChatService.Membership;
@@ -19,10 +18,7 @@ internal static class ApplicationServiceExtensions
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<ChatDbContext>(
-            "chatdb",
-            configureSettings: settings => settings.ConnectionString = WithPreparedStatements(settings.ConnectionString),
-            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
+        builder.AddNpgsqlDbContext<ChatDbContext>("chatdb", configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
         builder.Services.AddDatabaseMigrator<ChatDbContext>();
         // No per-command spans: every request's revocation lookup would add one (and cost a profiling
         // session per request); the publisher's own span carries each event's trace across Redis.
@@ -52,14 +48,4 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHttpClient<UserDirectory>(http => http.BaseAddress = new Uri("http://identity"));
         return builder;
     }
-
-    /// <summary>
-    /// The group commit runs the same six statements for every batch, and every send's request the
-    /// same few queries: prepared once per connection, PostgreSQL no longer parses and plans them
-    /// each time (docs/benchmarks.md has the before and after).
-    /// </summary>
-    private static string? WithPreparedStatements(string? connectionString)
-        => connectionString is null
-            ? null
-            : new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 32, AutoPrepareMinUsages = 2 }.ConnectionString;
 }
