@@ -75,10 +75,13 @@ internal sealed partial class ChatSendBatcher(ChatServiceClient chatService, ILo
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            var unsent = new List<QueuedSend>();
             while (_queue.Reader.TryRead(out var queued))
             {
-                queued.Result.TrySetResult(new ChatCallResult<MessageCreatedEvent>(ChatCallStatus.Unavailable, default));
+                unsent.Add(queued);
             }
+
+            Answer(unsent, ChatCallStatus.Unavailable);
         }
 
         await Task.WhenAll(posting);
@@ -97,8 +100,10 @@ internal sealed partial class ChatSendBatcher(ChatServiceClient chatService, ILo
             // A span of its own, linked to each send's: the request serves them all, and belongs to none.
             using var activity = GatewayTelemetry.ActivitySource.StartActivity(
                 "chat send batch", ActivityKind.Internal, parentContext: default,
-                links: batch.Select(queued => ActivityContext.TryParse(queued.Send.TraceParent, null, out var send) ? new ActivityLink(send) : default)
-                    .Where(link => link.Context != default));
+                links: batch
+                    .Select(queued => ActivityContext.TryParse(queued.Send.TraceParent, null, out var send) ? send : default)
+                    .Where(send => send != default)
+                    .Select(send => new ActivityLink(send)));
             activity?.SetTag("yac.batch.size", batch.Count);
             GatewayTelemetry.SendBatchSize.Record(batch.Count);
 
@@ -119,23 +124,27 @@ internal sealed partial class ChatSendBatcher(ChatServiceClient chatService, ILo
             var failed = response.Status == ChatCallStatus.Ok ? ChatCallStatus.Unavailable : response.Status;
             activity?.SetStatus(ActivityStatusCode.Error, failed.ToString());
             LogBatchFailed(batch.Count, failed);
-            foreach (var queued in batch)
-            {
-                queued.Result.TrySetResult(new ChatCallResult<MessageCreatedEvent>(failed, default));
-            }
+            Answer(batch, failed);
         }
         catch (Exception exception)
         {
             // Cancelled by shutdown, or a bug: the sends are unanswered as unavailable (clients resend them).
             LogBatchError(batch.Count, exception);
-            foreach (var queued in batch)
-            {
-                queued.Result.TrySetResult(new ChatCallResult<MessageCreatedEvent>(ChatCallStatus.Unavailable, default));
-            }
+            Answer(batch, ChatCallStatus.Unavailable);
         }
         finally
         {
             _batchSlots.Release();
+        }
+    }
+
+    /// <summary>The same failure for every send of a batch that got no answer of its own.</summary>
+    private static void Answer(List<QueuedSend> sends, ChatCallStatus failure)
+    {
+        var result = new ChatCallResult<MessageCreatedEvent>(failure, default);
+        foreach (var queued in sends)
+        {
+            queued.Result.TrySetResult(result);
         }
     }
 

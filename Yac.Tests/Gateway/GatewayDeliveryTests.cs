@@ -12,15 +12,9 @@ public sealed class GatewayDeliveryTests(YacAppFixture fixture)
     public async Task MessageSentOnOneReplicaReachesEveryDeviceOfEveryMemberOnBothReplicasExactlyOnce()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
-        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
-        var alicePhone = await fixture.LoginAgainAsync(alice, "phone", timeout.Token);
-        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
-        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
-
-        await using var aliceLaptop = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
-        await using var alicePhoneSocket = await TestWebSocket.ConnectAsync(second, alicePhone.AccessToken, timeout.Token);
-        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
+        await using var scenario = await fixture.StartThreeDeviceChatAsync(timeout.Token);
+        var (alice, chatId) = (scenario.Alice, scenario.ChatId);
+        var (aliceLaptop, alicePhoneSocket, bobSocket) = (scenario.AliceLaptop, scenario.AlicePhone, scenario.BobSocket);
 
         Assert.NotEqual(aliceLaptop.GatewayId, alicePhoneSocket.GatewayId);
         Assert.Equal(alicePhoneSocket.GatewayId, bobSocket.GatewayId);

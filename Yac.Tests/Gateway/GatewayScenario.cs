@@ -60,6 +60,37 @@ internal static class GatewayScenario
         }
     }
 
+    /// <summary>
+    /// Alice and Bob in a new group chat over three devices: Alice's laptop on the first replica, her
+    /// phone (a second device session) and Bob on the second, so a message from the laptop reaches one
+    /// of its sender's own devices and a member through the other replica.
+    /// </summary>
+    public static async Task<ThreeDeviceChat> StartThreeDeviceChatAsync(this YacAppFixture fixture, CancellationToken cancellationToken)
+    {
+        var (first, second) = await fixture.GetTwoReplicasAsync(cancellationToken);
+        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: cancellationToken);
+        var alicePhone = await fixture.LoginAgainAsync(alice, "phone", cancellationToken);
+        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: cancellationToken);
+        var chatId = await fixture.CreateGroupAsync(alice, [bob], cancellationToken);
+        var opened = new List<TestWebSocket>();
+        try
+        {
+            opened.Add(await TestWebSocket.ConnectAsync(first, alice.AccessToken, cancellationToken));
+            opened.Add(await TestWebSocket.ConnectAsync(second, alicePhone.AccessToken, cancellationToken));
+            opened.Add(await TestWebSocket.ConnectAsync(second, bob.AccessToken, cancellationToken));
+            return new ThreeDeviceChat(alice, bob, chatId, opened[0], opened[1], opened[2]);
+        }
+        catch
+        {
+            foreach (var socket in opened)
+            {
+                await socket.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>Each replica's own URL, so a test can put a socket on a chosen replica.</summary>
     public static async Task<(Uri First, Uri Second)> GetTwoReplicasAsync(this YacAppFixture fixture, CancellationToken cancellationToken)
     {
@@ -133,5 +164,20 @@ internal sealed record TwoReplicaChat(
     {
         await AliceSocket.DisposeAsync();
         await BobSocket.DisposeAsync();
+    }
+}
+
+/// <summary>What <see cref="GatewayScenario.StartThreeDeviceChatAsync"/> set up; disposing it closes the three sockets.</summary>
+internal sealed record ThreeDeviceChat(
+    TestUser Alice, TestUser Bob, Guid ChatId, TestWebSocket AliceLaptop, TestWebSocket AlicePhone, TestWebSocket BobSocket) : IAsyncDisposable
+{
+    public IReadOnlyList<TestWebSocket> Sockets => [AliceLaptop, AlicePhone, BobSocket];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var socket in Sockets)
+        {
+            await socket.DisposeAsync();
+        }
     }
 }

@@ -17,15 +17,8 @@ public sealed class GatewayTelemetryTests(ObservedAppFixture fixture, ITestOutpu
     public async Task AMessageIsOneTraceFromTheSendFrameThroughChatServiceAndRedisToEverySocketWrite()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var (first, second) = await fixture.GetTwoReplicasAsync(timeout.Token);
-        var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
-        var alicePhone = await fixture.LoginAgainAsync(alice, "phone", timeout.Token);
-        var bob = await fixture.RegisterAndLoginAsync("bob", cancellationToken: timeout.Token);
-        var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
-        await using var aliceLaptop = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
-        await using var alicePhoneSocket = await TestWebSocket.ConnectAsync(second, alicePhone.AccessToken, timeout.Token);
-        await using var bobSocket = await TestWebSocket.ConnectAsync(second, bob.AccessToken, timeout.Token);
-        TestWebSocket[] sockets = [aliceLaptop, alicePhoneSocket, bobSocket];
+        await using var scenario = await fixture.StartThreeDeviceChatAsync(timeout.Token);
+        var (aliceLaptop, chatId, sockets) = (scenario.AliceLaptop, scenario.ChatId, scenario.Sockets);
         var chat = chatId.ToString("D");
         var telemetry = fixture.Telemetry;
 
