@@ -2,19 +2,24 @@ using Yac.AppHost;
 using Yac.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
-builder.Services.AddHostedService<StartupFailureReporter>();
+if (builder.ExecutionContext.IsRunMode)
+{
+    builder.Services.AddHostedService<StartupFailureReporter>();
+}
 
 // PostgreSQL and Redis: containers where a container runtime answers, local processes otherwise.
 var infrastructure = builder.AddYacInfrastructure();
 
 var identity = builder.AddProject<Projects.Yac_Identity>("identity")
     .WithHttpEndpoint(name: "http")
+    .WithReplicas(ServiceReplicas.Identity(builder.Configuration))
     .WithReference(infrastructure.IdentityDb).WaitFor(infrastructure.IdentityDb)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithHttpHealthCheck("/health");
 
 var chat = builder.AddProject<Projects.Yac_ChatService>("chat")
     .WithHttpEndpoint(name: "http")
+    .WithReplicas(ServiceReplicas.Chat(builder.Configuration))
     .WithReference(infrastructure.ChatDb).WaitFor(infrastructure.ChatDb)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(identity).WaitFor(identity)

@@ -25,17 +25,15 @@ public sealed record EventEnvelope(
 /// <summary>The one table of event type names.</summary>
 public static class EventTypes
 {
-    public const string MessageCreated = "message.created";
+    /// <summary>A change of a chat's ordered log (<see cref="ChatChangeEvent"/>): messages, membership, chat updates.</summary>
+    public const string ChatChange = "chat.change";
     public const string ReadUpdated = "read.updated";
-    public const string MemberJoined = "member.joined";
-    public const string MemberLeft = "member.left";
-    public const string ChatCreated = "chat.created";
     public const string DeviceRevoked = "device.revoked";
     public const string Typing = "typing";
     public const string PresenceChanged = "presence.changed";
 }
 
-/// <summary>A message committed in a chat. Published on <see cref="Channels.Chat"/>.</summary>
+/// <summary>A stored message as ChatService answers a batched send (see <see cref="BatchedSendResult"/>).</summary>
 public sealed record MessageCreatedEvent(
     Guid ChatId,
     long Seq,
@@ -45,20 +43,35 @@ public sealed record MessageCreatedEvent(
     DateTimeOffset SentAt,
     string ClientMsgId);
 
-/// <summary>A member's read position moved forward. Published on <see cref="Channels.Chat"/>.</summary>
-public sealed record ReadUpdatedEvent(Guid ChatId, Guid UserId, long Seq);
+/// <summary>
+/// One committed change of a chat's log, published from the log at least once and in rev order per
+/// chat (see docs/events.md). <c>Frame</c> is the very frame sockets receive (its <c>type</c>,
+/// <c>chatId</c> and <c>rev</c> included), the same object <c>GET /api/chats/{chatId}/changes</c> returns;
+/// <c>Type</c>, <c>Rev</c>, <c>UserId</c> and <c>Seq</c> (of a message) repeat what a gateway needs to order it and apply membership
+/// without parsing the frame. Published on
+/// <see cref="Channels.Chat"/>; a <c>memberJoined</c> also on <see cref="Channels.User"/> of the member,
+/// so that gateways with that user's sockets subscribe to the chat.
+/// </summary>
+public sealed record ChatChangeEvent(Guid ChatId, long Rev, string Type, Guid? UserId, long? Seq, JsonElement Frame);
+
+/// <summary><c>GET /api/chats/{chatId}/changes</c>: changes ascending by rev, each the frame that announced it.</summary>
+public sealed record ChangePage(IReadOnlyList<JsonElement> Changes, bool HasMore);
 
 /// <summary>
-/// A user joined a chat. Published on <see cref="Channels.Chat"/> (for the other members) and on
-/// <see cref="Channels.User"/> of the user concerned (so their gateways subscribe to the chat).
+/// <c>POST /internal/chats/revs</c> (gateway to ChatService): the latest rev of each chat, so a
+/// gateway can tell in one call which of its chats moved on without it (a lost publish, a quiet chat).
 /// </summary>
-public sealed record MemberJoinedEvent(Guid ChatId, Guid UserId, long LastSeq);
+public sealed record ChatRevsRequest(IReadOnlyList<Guid>? ChatIds)
+{
+    /// <summary>Chats per request: a gateway asks about its local chats in pages of this.</summary>
+    public const int MaxChatIds = 5000;
+}
 
-/// <summary>A user left or was removed from a chat. Published like <see cref="MemberJoinedEvent"/>.</summary>
-public sealed record MemberLeftEvent(Guid ChatId, Guid UserId);
+/// <summary>The latest rev of every chat asked for that exists.</summary>
+public sealed record ChatRevsResponse(IReadOnlyDictionary<Guid, long> Revs);
 
-/// <summary>A chat was created. Published on <see cref="Channels.User"/> of every initial member.</summary>
-public sealed record ChatCreatedEvent(Guid ChatId, Guid UserId, long LastSeq);
+/// <summary>A member's read position moved forward. Published on <see cref="Channels.Chat"/>.</summary>
+public sealed record ReadUpdatedEvent(Guid ChatId, Guid UserId, long Seq);
 
 /// <summary>A device session was revoked. Published on <see cref="Channels.Revocations"/>.</summary>
 public sealed record DeviceRevokedEvent(Guid UserId, Guid DeviceId, DateTimeOffset RevokedAt)
@@ -83,11 +96,12 @@ public sealed record PresenceChangedEvent(Guid UserId, bool Online, IReadOnlyLis
 /// <summary>Source-generated serialization for every wire type: no reflection on the hot path.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(EventEnvelope))]
+[JsonSerializable(typeof(ChatChangeEvent))]
+[JsonSerializable(typeof(ChangePage))]
+[JsonSerializable(typeof(ChatRevsRequest))]
+[JsonSerializable(typeof(ChatRevsResponse))]
 [JsonSerializable(typeof(MessageCreatedEvent))]
 [JsonSerializable(typeof(ReadUpdatedEvent))]
-[JsonSerializable(typeof(MemberJoinedEvent))]
-[JsonSerializable(typeof(MemberLeftEvent))]
-[JsonSerializable(typeof(ChatCreatedEvent))]
 [JsonSerializable(typeof(DeviceRevokedEvent))]
 [JsonSerializable(typeof(TypingEvent))]
 [JsonSerializable(typeof(PresenceChangedEvent))]

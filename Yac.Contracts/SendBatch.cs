@@ -9,9 +9,10 @@ public sealed record SendBatchRequest(IReadOnlyList<BatchedSend>? Sends);
 
 /// <summary>
 /// One socket's <c>send</c>: its user's access token, the frame's fields, and the W3C
-/// <c>traceparent</c> of the send's own span (so its trace goes on in ChatService).
+/// <c>traceparent</c> of the send's own span (so its trace goes on in ChatService). <c>ReplyToSeq</c>: the
+/// frame's optional <c>replyToSeq</c>.
 /// </summary>
-public sealed record BatchedSend(string? AccessToken, Guid ChatId, string? ClientMsgId, string? Text, string? TraceParent);
+public sealed record BatchedSend(string? AccessToken, Guid ChatId, string? ClientMsgId, string? Text, string? TraceParent, long? ReplyToSeq = null);
 
 /// <summary>One result per send, in the order of the request.</summary>
 public sealed record SendBatchResponse(IReadOnlyList<BatchedSendResult> Results);

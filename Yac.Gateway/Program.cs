@@ -7,6 +7,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseDefaultProblemDetails();
 app.UseWebClient();
 app.UseWebSockets();

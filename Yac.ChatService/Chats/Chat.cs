@@ -34,6 +34,18 @@ public sealed class Chat
     /// <summary>Bumped in the transaction that stores a message, so seqs are gap-free and unique.</summary>
     public long LastSeq { get; set; }
 
+    /// <summary>
+    /// The chat's change log position: the rev of its newest change (see <see cref="Changes.ChatChange"/>).
+    /// Bumped in the transaction of every change, so revs are gap-free and unique.
+    /// </summary>
+    public long Rev { get; set; }
+
+    /// <summary>
+    /// Up to which rev the change publisher has put this chat's changes on Redis. Behind <see cref="Rev"/>
+    /// means changes are waiting (a partial index finds such chats at once); never ahead of it.
+    /// </summary>
+    public long PublishedRev { get; set; }
+
     /// <summary>Creation or newest message: what "most recent activity first" sorts by.</summary>
     public DateTime LastActivityAt { get; set; }
 

@@ -5,7 +5,8 @@ using Yac.ChatService.Messages;
 namespace Yac.ChatService.Chats;
 
 /// <summary>One row of <c>GET /api/chats</c>: the chat, the caller's read position and the chat's last message.</summary>
-public sealed record ChatListRow(Guid Id, ChatKind Kind, string? Title, ChatVisibility Visibility, long LastSeq, long LastReadSeq, Message? LastMessage);
+public sealed record ChatListRow(
+    Guid Id, ChatKind Kind, string? Title, ChatVisibility Visibility, long LastSeq, long LastReadSeq, Message? LastMessage, long Rev, long JoinedRev);
 
 /// <summary>The caller's chats, most recently active first; every socket's connect runs it too.</summary>
 public static class ChatListQuery
@@ -22,5 +23,5 @@ public static class ChatListQuery
            join message in db.Messages on new { ChatId = chat.Id, Seq = chat.LastSeq } equals new { message.ChatId, message.Seq } into lastMessages
            from lastMessage in lastMessages.DefaultIfEmpty()
            orderby chat.LastActivityAt descending, chat.Id
-           select new ChatListRow(chat.Id, chat.Kind, chat.Title, chat.Visibility, chat.LastSeq, member.LastReadSeq, lastMessage);
+           select new ChatListRow(chat.Id, chat.Kind, chat.Title, chat.Visibility, chat.LastSeq, member.LastReadSeq, lastMessage, chat.Rev, member.JoinedRev);
 }

@@ -2,8 +2,9 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Yac.ChatService.Events;
+using Yac.ChatService.Changes;
 using Yac.ChatService.Infrastructure;
+using Yac.ChatService.Limits;
 using Yac.ChatService.Membership;
 using Yac.ChatService.Messages;
 using Yac.ChatService.Users;
@@ -27,6 +28,8 @@ public static class ChatsApi
         chats.MapPost(string.Empty, CreateAsync)
             .WithName("CreateChat")
             .WithSummary("Create a group or direct chat (a direct chat that exists already: 200 with it)")
+            .RequireRateLimiting(ChatRateLimits.ChatCreation)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         chats.MapGet(string.Empty, ListMineAsync)
@@ -37,12 +40,20 @@ public static class ChatsApi
             .WithSummary("A chat with its members (public chats: visible to all)")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        chats.MapPatch("/{chatId}", UpdateAsync)
+            .WithName("UpdateChat")
+            .WithSummary("Change a group's title or visibility (owner or admin); members get chatUpdated")
+            .RequireRateLimiting(ChatRateLimits.MemberChanges)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 
     public static async Task<Results<Created<ChatResponse>, Ok<ChatResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateChatRequest request, ClaimsPrincipal user, HttpContext context, ChatDbContext db,
-        UserDirectory users, MembershipStore membership, EventPublisher publisher, TimeProvider time, CancellationToken cancellationToken)
+        UserDirectory users, MembershipStore membership, ChangePublisher publisher, TimeProvider time, CancellationToken cancellationToken)
     {
         var creatorId = user.GetUserId();
         var kind = request.Kind == "direct" ? ChatKind.Direct : ChatKind.Group;
@@ -84,6 +95,8 @@ public static class ChatsApi
         // PostgreSQL keeps microseconds: the answer to this request must equal every later read.
         var utcNow = time.GetUtcNow().UtcDateTime;
         var now = utcNow.AddTicks(-(utcNow.Ticks % TimeSpan.TicksPerMicrosecond));
+        // Every initial member joins in the chat's log (the creator first): revs 1..n, written with the chat.
+        Guid[] memberIds = [creatorId, .. otherIds];
         var chat = new Chat
         {
             Id = Guid.CreateVersion7(),
@@ -94,14 +107,25 @@ public static class ChatsApi
             CreatedBy = creatorId,
             LastActivityAt = now,
             DirectKey = kind == ChatKind.Direct ? Chat.DirectKeyFor(creatorId, otherIds[0]) : null,
-            Members =
-            [
-                new ChatMember { UserId = creatorId, Role = ChatRole.Owner, JoinedAt = now },
-                .. otherIds.Select(id => new ChatMember { UserId = id, Role = ChatRole.Member, JoinedAt = now }),
-            ],
+            Rev = memberIds.Length,
+            Members = [.. memberIds.Select((id, index) => new ChatMember
+            {
+                UserId = id,
+                Role = index == 0 ? ChatRole.Owner : ChatRole.Member,
+                JoinedAt = now,
+                JoinedRev = index + 1,
+            })],
         };
 
         db.Chats.Add(chat);
+        db.ChatChanges.AddRange(memberIds.Select((id, index) => new ChatChange
+        {
+            ChatId = chat.Id,
+            Rev = index + 1,
+            Type = ChangeTypes.MemberJoined,
+            UserId = id,
+            ChangedAt = now,
+        }));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -113,10 +137,9 @@ public static class ChatsApi
             return TypedResults.Ok(await ReturnExistingDirectAsync(db, membership, chat.DirectKey!, [creatorId, otherIds[0]], cancellationToken));
         }
 
-        foreach (var created in ChatEvents.ChatCreated(chat.Id, creatorId, chat.Members.Select(member => member.UserId)))
-        {
-            publisher.TryQueue(created);
-        }
+        var cause = ChangeLog.Cause;
+        publisher.Committed([.. memberIds.Select((id, index) => new CommittedChange(
+            chat.Id, index + 1, ChangeTypes.MemberJoined, id, null, ChangeFrames.Member(ChangeTypes.MemberJoined, chat.Id, id, index + 1), cause))]);
 
         return TypedResults.Created($"/api/chats/{chat.Id:D}", ChatResponse.From(chat));
     }
@@ -126,6 +149,9 @@ public static class ChatsApi
         var userId = user.GetUserId();
         var rows = await ChatListQuery.For(db, userId)
             .ToListAsync(cancellationToken);
+        // Every last message's reactions in one query.
+        var reactions = await MessageReactions.LoadAsync(
+            db, rows.Where(row => row.LastMessage is not null).Select(row => (row.Id, row.LastMessage!.Seq)), cancellationToken);
 
         return TypedResults.Ok(rows
             .Select(row => new ChatSummaryResponse(
@@ -136,7 +162,9 @@ public static class ChatsApi
                 row.LastSeq,
                 row.LastReadSeq,
                 Math.Max(0, row.LastSeq - row.LastReadSeq),
-                row.LastMessage is null ? null : MessageResponse.From(row.LastMessage)))
+                row.LastMessage is null ? null : MessageResponse.From(row.LastMessage, reactions.GetValueOrDefault((row.Id, row.LastMessage.Seq))),
+                row.Rev,
+                row.JoinedRev))
             .ToList());
     }
 
@@ -152,6 +180,38 @@ public static class ChatsApi
         }
 
         return TypedResults.Ok(ChatResponse.From(chat));
+    }
+
+    public static async Task<Results<Ok<ChatResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        Guid chatId, UpdateChatRequest request, ClaimsPrincipal user, ChatDbContext db, ChatSettingsStore settings, CancellationToken cancellationToken)
+    {
+        var access = await ChatAccess.FindAsync(db, chatId, user.GetUserId(), cancellationToken);
+        if (access is not { IsVisible: true })
+        {
+            return ChatAccess.NotFound();
+        }
+
+        if (access.Kind == ChatKind.Direct)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["chatId"] = ["A direct chat has no title and is always private."],
+            });
+        }
+
+        if (access.Role is not (ChatRole.Owner or ChatRole.Admin))
+        {
+            return ChatAccess.Forbidden("Only the group's owner or an admin can change it.");
+        }
+
+        ChatVisibility? visibility = request.Visibility switch
+        {
+            "public" => ChatVisibility.Public,
+            "private" => ChatVisibility.Private,
+            _ => null,
+        };
+        var chat = await settings.UpdateAsync(chatId, request.Title, visibility, cancellationToken);
+        return chat is null ? ChatAccess.NotFound() : TypedResults.Ok(ChatResponse.From(chat));
     }
 
     private static Dictionary<string, string[]>? Validate(CreateChatRequest request, ChatKind kind, List<Guid> otherIds)

@@ -1,12 +1,17 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+using Yac.ChatService.Changes;
+using Yac.ChatService.Chats;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
+using Yac.ChatService.Limits;
 using Yac.ChatService.Membership;
 using Yac.ChatService.Messages;
 using Yac.ChatService.Users;
 using Yac.Contracts;
+using Yac.ServiceDefaults.RateLimiting;
 using Yac.Shared;
 
 namespace Microsoft.Extensions.Hosting;
@@ -25,7 +30,12 @@ internal static class ApplicationServiceExtensions
         builder.AddRedisClient("redis", settings => settings.DisableTracing = true);
 
         builder.AddDefaultAuthentication();
+        // The largest valid public body (a group with 1000 initial members) is about 40 KiB; the
+        // gateway's send batch has its own cap (SendBatchApi.MaxBodyBytes).
+        builder.LimitRequestBodies(256 * 1024);
         builder.Services.AddValidation();
+        // Per-user budgets shared by every replica (Redis); over budget is 429 with Retry-After.
+        builder.AddRedisRateLimits(ChatRateLimits.Policies);
         // Validation errors are keyed by C# property names; the contract's field names are camelCase.
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
@@ -35,6 +45,12 @@ internal static class ApplicationServiceExtensions
         });
         builder.Services.AddOpenApi();
 
+        // The change publisher's own connections (its leader lock lives on one of them for as long as it leads).
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(
+            builder.Configuration.GetConnectionString("chatdb") ?? throw new InvalidOperationException("ConnectionStrings:chatdb is not set.")));
+        builder.Services.AddOptions<ChangePublisherOptions>().BindConfiguration(ChangePublisherOptions.Section);
+        builder.Services.AddSingleton<ChangePublisher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ChangePublisher>());
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EventPublisher>());
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -42,6 +58,8 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<MessageCommitter>());
         builder.Services.AddSingleton<MessageStore>();
         builder.Services.AddScoped<MembershipStore>();
+        builder.Services.AddScoped<ChatSettingsStore>();
+        builder.Services.AddScoped<MessageLifecycleStore>();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = KnownUsersLimit);
         // Identity is found through service discovery; the caller's token goes with each lookup.

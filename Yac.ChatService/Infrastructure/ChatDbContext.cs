@@ -13,6 +13,12 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
 
     public DbSet<Message> Messages => Set<Message>();
 
+    public DbSet<MessageReaction> MessageReactions => Set<MessageReaction>();
+
+    public DbSet<MessageVersion> MessageVersions => Set<MessageVersion>();
+
+    public DbSet<Changes.ChatChange> ChatChanges => Set<Changes.ChatChange>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(ChatDbContext).Assembly);
 }

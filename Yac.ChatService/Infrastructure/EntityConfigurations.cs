@@ -20,6 +20,8 @@ internal sealed class ChatConfiguration : IEntityTypeConfiguration<Chat>
         builder.Property(chat => chat.Title).HasMaxLength(100);
         builder.Property(chat => chat.DirectKey).HasMaxLength(65);
         builder.HasIndex(chat => chat.DirectKey).IsUnique().HasFilter("direct_key IS NOT NULL");
+        // The change publisher's work list: chats with changes not yet on Redis (few at any time).
+        builder.HasIndex(chat => chat.Id).HasDatabaseName("ix_chats_unpublished").HasFilter("rev > published_rev");
         builder.HasMany(chat => chat.Members).WithOne().HasForeignKey(member => member.ChatId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -48,6 +50,44 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // Idempotent sends: a retry finds the original instead of storing a second copy.
         builder.HasIndex(message => new { message.ChatId, message.SenderId, message.ClientMsgId }).IsUnique();
         builder.HasOne<Chat>().WithMany().HasForeignKey(message => message.ChatId).OnDelete(DeleteBehavior.Cascade);
+        // Full-text search: the generated tsvector column (messages.search_vector, to_tsvector('simple', text),
+        // STORED) and its GIN index are created by the Lifecycle migration's SQL and deliberately not mapped, so
+        // no read of a message entity carries it; search reads it in SQL (Search/SearchQuery.cs).
+    }
+}
+
+internal sealed class MessageReactionConfiguration : IEntityTypeConfiguration<MessageReaction>
+{
+    public void Configure(EntityTypeBuilder<MessageReaction> builder)
+    {
+        builder.ToTable("message_reactions");
+        // A page's reactions are read by (chat_id, seq): the key's prefix.
+        builder.HasKey(reaction => new { reaction.ChatId, reaction.Seq, reaction.Emoji, reaction.UserId });
+        builder.Property(reaction => reaction.Emoji).HasMaxLength(ReactionRules.EmojiMaxLength);
+        builder.HasOne<Message>().WithMany().HasForeignKey(reaction => new { reaction.ChatId, reaction.Seq }).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class MessageVersionConfiguration : IEntityTypeConfiguration<MessageVersion>
+{
+    public void Configure(EntityTypeBuilder<MessageVersion> builder)
+    {
+        builder.ToTable("message_versions");
+        builder.HasKey(version => new { version.ChatId, version.Seq, version.Version });
+        builder.Property(version => version.Text).HasMaxLength(MessageLimits.TextMaxLength);
+        builder.HasOne<Message>().WithMany().HasForeignKey(version => new { version.ChatId, version.Seq }).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ChatChangeConfiguration : IEntityTypeConfiguration<Changes.ChatChange>
+{
+    public void Configure(EntityTypeBuilder<Changes.ChatChange> builder)
+    {
+        builder.ToTable("chat_changes");
+        // Reads are always "this chat's changes after rev N": the primary key is exactly that index.
+        builder.HasKey(change => new { change.ChatId, change.Rev });
+        builder.Property(change => change.Type).HasMaxLength(32);
+        builder.HasOne<Chat>().WithMany().HasForeignKey(change => change.ChatId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

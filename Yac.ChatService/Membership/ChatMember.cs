@@ -21,6 +21,9 @@ public sealed class ChatMember
 
     public DateTime JoinedAt { get; set; }
 
+    /// <summary>The rev of the change that made them a member: they receive every change from it on.</summary>
+    public long JoinedRev { get; set; }
+
     /// <summary>Only ever moves forward (mark read, or sending a message).</summary>
     public long LastReadSeq { get; set; }
 }

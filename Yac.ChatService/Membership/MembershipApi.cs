@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Yac.ChatService.Chats;
 using Yac.ChatService.Infrastructure;
+using Yac.ChatService.Limits;
 using Yac.ChatService.Users;
 using Yac.ServiceDefaults.Authentication;
 
@@ -23,7 +24,9 @@ public static class MembershipApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireRateLimiting(ChatRateLimits.MemberChanges);
 
         members.MapPut(string.Empty, AddAsync)
             .WithName("AddMember")

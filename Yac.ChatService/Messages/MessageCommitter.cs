@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
+using Yac.ChatService.Changes;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
 
@@ -15,13 +16,15 @@ namespace Yac.ChatService.Messages;
 /// One loop commits one batch at a time. Inside the transaction it locks the batch's chats in id
 /// order (so two ChatService instances never deadlock), reads which senders are members and which
 /// (chat, sender, clientMsgId) exist already, gives every new message the next seq of its chat, and
-/// writes the messages, the chats' counters and the senders' read positions with array parameters.
-/// Seqs stay gap-free and unique in commit order; a message is acknowledged only after its batch
-/// committed. Events are queued right after the commit, in seq order per chat (batches commit one
-/// after the other). Under light load a batch holds one message and costs what a single send would.
+/// writes the messages, their entries in the chats' change logs (each message takes its chat's next
+/// rev), the chats' counters and the senders' read positions with array parameters. Seqs and revs
+/// stay gap-free and unique in commit order; a message is acknowledged only after its batch
+/// committed. Right after the commit the changes go to the <see cref="ChangePublisher"/> already
+/// rendered (its fast path); the log in the database is what guarantees their publication. Under
+/// light load a batch holds one message and costs what a single send would.
 /// </para>
 /// </summary>
-public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventPublisher publisher, TimeProvider time, ILogger<MessageCommitter> logger)
+public sealed partial class MessageCommitter(IServiceScopeFactory scopes, ChangePublisher publisher, TimeProvider time, ILogger<MessageCommitter> logger)
     : BackgroundService
 {
     private const int MaxBatchSize = 256;
@@ -33,7 +36,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
     /// <summary>Queues a send and completes once its batch has committed (or was refused).</summary>
     public async Task<CommitOutcome> CommitAsync(Guid chatId, Guid senderId, SendMessageRequest request, CancellationToken cancellationToken)
     {
-        var pending = new PendingSend(chatId, senderId, request.ClientMsgId, request.Text, Activity.Current?.Context ?? default);
+        var pending = new PendingSend(chatId, senderId, request.ClientMsgId, request.Text, request.ReplyToSeq, Activity.Current?.Context ?? default);
         // Waiting for room is safe: the request is waiting for its answer anyway.
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         // Once queued the send will be committed whatever the caller does; an abandoned request
@@ -117,19 +120,24 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
         var decisions = await strategy.ExecuteAsync(
             batch, (_, sends, token) => StoreAsync(db, sends, token), verifySucceeded: null, cancellationToken);
 
-        var stored = 0;
+        var committed = new List<CommittedChange>(batch.Count);
         foreach (var (pending, decision) in batch.Zip(decisions))
         {
             if (decision is CommitOutcome.Stored { Message: var message })
             {
-                stored++;
-                publisher.TryQueue(ChatEvents.MessageCreated(message, pending.Cause));
+                committed.Add(new CommittedChange(
+                    message.ChatId, message.Rev, ChangeTypes.Message, UserId: null, message.Seq,
+                    ChangeFrames.Message(MessageResponse.From(message), message.Rev), pending.Cause));
             }
+        }
 
+        publisher.Committed(committed);
+        foreach (var (pending, decision) in batch.Zip(decisions))
+        {
             pending.Outcome.TrySetResult(decision);
         }
 
-        ChatTelemetry.MessagesStored.Add(stored);
+        ChatTelemetry.MessagesStored.Add(committed.Count);
         ChatTelemetry.CommitBatchSize.Record(batch.Count);
         ChatTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
@@ -142,13 +150,14 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
 
         var chatIds = batch.Select(pending => pending.ChatId).Distinct().Order().ToArray();
         var lastSeqs = new Dictionary<Guid, long>(chatIds.Length);
+        var revs = new Dictionary<Guid, long>(chatIds.Length);
         var members = new HashSet<(Guid ChatId, Guid UserId)>();
         var existing = new Dictionary<(Guid ChatId, Guid SenderId, string ClientMsgId), Message>();
 
         await using (var reads = new NpgsqlBatch(connection, npgsqlTransaction))
         {
             reads.BatchCommands.Add(Command(
-                "SELECT id, last_seq FROM chats WHERE id = ANY(@chat_ids) ORDER BY id FOR NO KEY UPDATE",
+                "SELECT id, last_seq, rev FROM chats WHERE id = ANY(@chat_ids) ORDER BY id FOR NO KEY UPDATE",
                 Parameter("chat_ids", chatIds)));
             reads.BatchCommands.Add(Command(
                 """
@@ -159,7 +168,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
                 Parameter("sender_ids", batch.Select(pending => pending.SenderId).ToArray())));
             reads.BatchCommands.Add(Command(
                 """
-                SELECT m.chat_id, m.seq, m.id, m.sender_id, m.text, m.sent_at, m.client_msg_id FROM messages m
+                SELECT m.chat_id, m.seq, m.id, m.sender_id, m.text, m.sent_at, m.client_msg_id, m.rev, m.edited_at, m.deleted_at, m.reply_to_seq FROM messages m
                 JOIN unnest(@chat_ids, @sender_ids, @client_msg_ids) AS s(chat_id, sender_id, client_msg_id)
                   ON m.chat_id = s.chat_id AND m.sender_id = s.sender_id AND m.client_msg_id = s.client_msg_id
                 """,
@@ -171,6 +180,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
             while (await reader.ReadAsync(cancellationToken))
             {
                 lastSeqs[reader.GetGuid(0)] = reader.GetInt64(1);
+                revs[reader.GetGuid(0)] = reader.GetInt64(2);
             }
 
             await reader.NextResultAsync(cancellationToken);
@@ -191,6 +201,10 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
                     Text = reader.GetString(4),
                     SentAt = reader.GetFieldValue<DateTime>(5),
                     ClientMsgId = reader.GetString(6),
+                    Rev = reader.GetInt64(7),
+                    EditedAt = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTime>(8),
+                    DeletedAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTime>(9),
+                    ReplyToSeq = reader.IsDBNull(10) ? null : reader.GetInt64(10),
                 };
                 existing[(message.ChatId, message.SenderId, message.ClientMsgId)] = message;
             }
@@ -217,6 +231,15 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
                 continue;
             }
 
+            // Seqs are gap-free and messages are never removed (a delete leaves a tombstone), so a seq of
+            // this chat exists exactly when it is between 1 and the chat's last seq: no lookup needed, and a
+            // reply to a message earlier in this same batch is accepted too.
+            if (pending.ReplyToSeq is { } replyTo && replyTo > lastSeq)
+            {
+                decisions[index] = new CommitOutcome.InvalidReply();
+                continue;
+            }
+
             var message = new Message
             {
                 ChatId = pending.ChatId,
@@ -226,8 +249,11 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
                 Text = pending.Text,
                 SentAt = sentAt,
                 ClientMsgId = pending.ClientMsgId,
+                Rev = revs[pending.ChatId] + 1,
+                ReplyToSeq = pending.ReplyToSeq,
             };
             lastSeqs[pending.ChatId] = message.Seq;
+            revs[pending.ChatId] = message.Rev;
             existing[key] = message;
             accepted.Add(message);
             decisions[index] = new CommitOutcome.Stored(message);
@@ -250,8 +276,8 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
         {
             writes.BatchCommands.Add(Command(
                 """
-                INSERT INTO messages (chat_id, seq, id, sender_id, text, sent_at, client_msg_id)
-                SELECT * FROM unnest(@chat_ids, @seqs, @ids, @sender_ids, @texts, @sent_ats, @client_msg_ids)
+                INSERT INTO messages (chat_id, seq, id, sender_id, text, sent_at, client_msg_id, rev, reply_to_seq)
+                SELECT * FROM unnest(@chat_ids, @seqs, @ids, @sender_ids, @texts, @sent_ats, @client_msg_ids, @revs, @reply_to_seqs)
                 """,
                 Parameter("chat_ids", accepted.Select(message => message.ChatId).ToArray()),
                 Parameter("seqs", accepted.Select(message => message.Seq).ToArray()),
@@ -259,15 +285,28 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
                 Parameter("sender_ids", accepted.Select(message => message.SenderId).ToArray()),
                 Parameter("texts", accepted.Select(message => message.Text).ToArray()),
                 Parameter("sent_ats", accepted.Select(message => message.SentAt).ToArray()),
-                Parameter("client_msg_ids", accepted.Select(message => message.ClientMsgId).ToArray())));
+                Parameter("client_msg_ids", accepted.Select(message => message.ClientMsgId).ToArray()),
+                Parameter("revs", accepted.Select(message => message.Rev).ToArray()),
+                Parameter("reply_to_seqs", accepted.Select(message => message.ReplyToSeq).ToArray())));
+            // The messages' entries in their chats' logs: written with them, or not at all.
             writes.BatchCommands.Add(Command(
                 """
-                UPDATE chats SET last_seq = s.last_seq, last_activity_at = @sent_at
-                FROM unnest(@chat_ids, @last_seqs) AS s(chat_id, last_seq)
+                INSERT INTO chat_changes (chat_id, rev, type, seq, changed_at)
+                SELECT chat_id, rev, 'message', seq, @sent_at FROM unnest(@chat_ids, @revs, @seqs) AS s(chat_id, rev, seq)
+                """,
+                Parameter("chat_ids", accepted.Select(message => message.ChatId).ToArray()),
+                Parameter("revs", accepted.Select(message => message.Rev).ToArray()),
+                Parameter("seqs", accepted.Select(message => message.Seq).ToArray()),
+                Parameter("sent_at", sentAt)));
+            writes.BatchCommands.Add(Command(
+                """
+                UPDATE chats SET last_seq = s.last_seq, rev = s.rev, last_activity_at = @sent_at
+                FROM unnest(@chat_ids, @last_seqs, @revs) AS s(chat_id, last_seq, rev)
                 WHERE chats.id = s.chat_id
                 """,
                 Parameter("chat_ids", touchedChats),
                 Parameter("last_seqs", touchedChats.Select(chatId => lastSeqs[chatId]).ToArray()),
+                Parameter("revs", touchedChats.Select(chatId => revs[chatId]).ToArray()),
                 Parameter("sent_at", sentAt)));
             writes.BatchCommands.Add(Command(
                 """
@@ -298,7 +337,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, EventP
     [LoggerMessage(Level = LogLevel.Error, Message = "Committing a batch of {Count} message(s) failed")]
     private partial void LogBatchFailed(int count, Exception exception);
 
-    private sealed record PendingSend(Guid ChatId, Guid SenderId, string ClientMsgId, string Text, ActivityContext Cause)
+    private sealed record PendingSend(Guid ChatId, Guid SenderId, string ClientMsgId, string Text, long? ReplyToSeq, ActivityContext Cause)
     {
         public TaskCompletionSource<CommitOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -313,4 +352,7 @@ public abstract record CommitOutcome
 
     /// <summary>No such chat, or the sender is not a member.</summary>
     public sealed record Refused : CommitOutcome;
+
+    /// <summary>Its <c>replyToSeq</c> is not a seq of the chat.</summary>
+    public sealed record InvalidReply : CommitOutcome;
 }

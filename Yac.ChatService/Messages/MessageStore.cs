@@ -3,7 +3,7 @@ using Yac.ChatService.Infrastructure;
 
 namespace Yac.ChatService.Messages;
 
-/// <summary>The outcome of a send: stored now (201), stored before (200, idempotent retry), or refused.</summary>
+/// <summary>The outcome of a send: stored now (201), stored before (200, idempotent retry), refused, or a reply to no message of the chat (400).</summary>
 public abstract record SendOutcome
 {
     public sealed record Stored(Message Message) : SendOutcome;
@@ -11,6 +11,8 @@ public abstract record SendOutcome
     public sealed record AlreadyStored(Message Message) : SendOutcome;
 
     public sealed record Refused(ChatAccess? Access) : SendOutcome;
+
+    public sealed record InvalidReply : SendOutcome;
 }
 
 /// <summary>
@@ -28,6 +30,8 @@ public sealed class MessageStore(MessageCommitter committer, IServiceScopeFactor
                 return new SendOutcome.Stored(message);
             case CommitOutcome.AlreadyStored(var original):
                 return new SendOutcome.AlreadyStored(original);
+            case CommitOutcome.InvalidReply:
+                return new SendOutcome.InvalidReply();
             default:
                 // Tell "no such chat / private" (404) from "public, but not a member" (403).
                 await using (var scope = scopes.CreateAsyncScope())

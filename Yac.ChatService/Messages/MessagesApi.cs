@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Yac.ChatService.Chats;
 using Yac.ChatService.Events;
 using Yac.ChatService.Infrastructure;
+using Yac.ChatService.Limits;
 using Yac.ServiceDefaults.Authentication;
 
 namespace Yac.ChatService.Messages;
@@ -24,10 +25,14 @@ public static class MessagesApi
         chat.MapPost("/messages", SendAsync)
             .WithName("SendMessage")
             .WithSummary("Send a message (idempotent per clientMsgId)")
+            .RequireRateLimiting(ChatRateLimits.Sends)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         chat.MapGet("/messages", GetHistoryAsync)
             .WithName("GetMessages")
             .WithSummary("A page of history, ascending by seq")
+            .RequireRateLimiting(ChatRateLimits.Reads)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         chat.MapPost("/read", MarkReadAsync)
             .WithName("MarkRead")
@@ -37,8 +42,8 @@ public static class MessagesApi
     }
 
     /// <summary>201 with the stored message, or 200 with the original when this clientMsgId was already sent here.</summary>
-    public static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ProblemHttpResult>> SendAsync(
-        Guid chatId, SendMessageRequest request, ClaimsPrincipal user, MessageStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> SendAsync(
+        Guid chatId, SendMessageRequest request, ClaimsPrincipal user, MessageStore store, ChatDbContext db, CancellationToken cancellationToken)
     {
         var senderId = user.GetUserId();
         using var activity = SendTelemetry.Start(chatId, senderId);
@@ -48,11 +53,19 @@ public static class MessagesApi
         {
             SendOutcome.Stored(var message) => TypedResults.Created(
                 $"/api/chats/{chatId:D}/messages?afterSeq={message.Seq - 1}&limit=1", MessageResponse.From(message)),
-            SendOutcome.AlreadyStored(var original) => TypedResults.Ok(MessageResponse.From(original)),
+            // A retry answers with the original as it is now (edited, reacted to, or a tombstone).
+            SendOutcome.AlreadyStored(var original) => TypedResults.Ok(await MessageReactions.ToResponseAsync(db, original, cancellationToken)),
             SendOutcome.Refused(var access) => ChatAccess.Refused(access, "Only members can post to this chat."),
+            SendOutcome.InvalidReply => InvalidReply(),
             _ => throw new UnreachableException(),
         };
     }
+
+    /// <summary>The 400 of a <c>replyToSeq</c> that names no message of the chat.</summary>
+    public static ValidationProblem InvalidReply() => TypedResults.ValidationProblem(new Dictionary<string, string[]>
+    {
+        ["replyToSeq"] = ["replyToSeq must be the seq of a message of this chat."],
+    });
 
     /// <summary>
     /// With neither cursor: the newest page. <c>afterSeq</c>: the oldest messages after it (walk
@@ -121,12 +134,17 @@ public static class MessagesApi
             {
                 // Walking backward: the extra row is the oldest one, just beyond the page.
                 page.RemoveAt(0);
-                return TypedResults.Ok(new MessagePage([.. page.Select(MessageResponse.From)], HasMore: true));
+                return TypedResults.Ok(new MessagePage(await MessageReactions.ToResponsesAsync(db, page, cancellationToken), HasMore: true));
             }
         }
 
         var hasMore = page.Count > pageSize;
-        return TypedResults.Ok(new MessagePage([.. page.Take(pageSize).Select(MessageResponse.From)], hasMore));
+        if (hasMore)
+        {
+            page.RemoveAt(page.Count - 1);
+        }
+
+        return TypedResults.Ok(new MessagePage(await MessageReactions.ToResponsesAsync(db, page, cancellationToken), hasMore));
     }
 
     /// <summary>Moves the caller's read position forward (up to the chat's last seq); never backward.</summary>

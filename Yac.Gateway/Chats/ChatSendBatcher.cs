@@ -35,9 +35,9 @@ internal sealed partial class ChatSendBatcher(ChatServiceClient chatService, ILo
 
     /// <summary>Sends one message with the next batch; what ChatService answered for it.</summary>
     public async Task<ChatCallResult<MessageCreatedEvent>> SendAsync(
-        string accessToken, Guid chatId, string clientMsgId, string text, CancellationToken cancellationToken)
+        string accessToken, Guid chatId, string clientMsgId, string text, long? replyToSeq, CancellationToken cancellationToken)
     {
-        var queued = new QueuedSend(new BatchedSend(accessToken, chatId, clientMsgId, text, Activity.Current?.Id), cancellationToken);
+        var queued = new QueuedSend(new BatchedSend(accessToken, chatId, clientMsgId, text, Activity.Current?.Id, replyToSeq), cancellationToken);
         await _queue.Writer.WriteAsync(queued, cancellationToken);
         return await queued.Result.Task.WaitAsync(cancellationToken);
     }

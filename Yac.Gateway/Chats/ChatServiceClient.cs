@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Yac.Contracts;
+using Yac.Gateway.Delivery;
 
 namespace Yac.Gateway.Chats;
 
@@ -21,11 +22,14 @@ internal enum ChatCallStatus
 
 internal sealed record ChatCallResult<T>(ChatCallStatus Status, T? Value);
 
-/// <summary>What the gateway reads of ChatService's <c>chatSummary</c>.</summary>
-internal sealed record ChatSummary(Guid Id, long LastSeq);
+/// <summary>
+/// What the gateway reads of ChatService's <c>chatSummary</c>: the chat's last seq and rev when the
+/// list was read, and the rev at which the user joined (from which on they receive every change).
+/// </summary>
+internal sealed record ChatSummary(Guid Id, long LastSeq, long Rev, long JoinedRev);
 
-/// <summary>A page of ChatService's history: <c>{messages, hasMore}</c>. Messages have the event's shape.</summary>
-internal sealed record MessagePage(IReadOnlyList<MessageCreatedEvent> Messages, bool HasMore);
+/// <summary>A page of a chat's change log, each change ready for sockets.</summary>
+internal sealed record ChangeBatch(IReadOnlyList<ChatChange> Changes, bool HasMore);
 
 internal sealed record MarkReadRequest(long Seq);
 
@@ -40,7 +44,7 @@ internal sealed record MarkReadRequest(long Seq);
 internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
 {
     public const string HttpClientName = "chat";
-    public const int MaxPageSize = 200;
+    public const int MaxChangesPage = 500;
 
     /// <summary>Many sockets' sends in one request (see <see cref="ChatSendBatcher"/>); each carries its user's token.</summary>
     public async Task<ChatCallResult<SendBatchResponse>> SendBatchAsync(IReadOnlyList<BatchedSend> sends, CancellationToken cancellationToken)
@@ -58,11 +62,42 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
         return await CallAsync(request, GatewayJsonContext.Default.ListChatSummary, cancellationToken);
     }
 
-    public async Task<ChatCallResult<MessagePage>> GetMessagesAfterAsync(
-        string accessToken, Guid chatId, long afterSeq, CancellationToken cancellationToken)
+    /// <summary>
+    /// The chat's changes after <paramref name="afterRev"/>, or (<paramref name="afterSeq"/> given) from the
+    /// one that created the first message after that seq. A change that cannot be read is a failed page:
+    /// skipping it would leave a gap.
+    /// </summary>
+    public async Task<ChatCallResult<ChangeBatch>> GetChangesAsync(
+        string accessToken, Guid chatId, long afterRev, long? afterSeq, CancellationToken cancellationToken)
     {
-        using var request = Request(HttpMethod.Get, $"/api/chats/{chatId:D}/messages?afterSeq={afterSeq}&limit={MaxPageSize}", accessToken);
-        return await CallAsync(request, GatewayJsonContext.Default.MessagePage, cancellationToken);
+        var cursor = afterSeq is { } seq ? $"afterSeq={seq}" : $"afterRev={afterRev}";
+        using var request = Request(HttpMethod.Get, $"/api/chats/{chatId:D}/changes?{cursor}&limit={MaxChangesPage}", accessToken);
+        var page = await CallAsync(request, ContractsJsonContext.Default.ChangePage, cancellationToken);
+        if (page.Status != ChatCallStatus.Ok)
+        {
+            return new ChatCallResult<ChangeBatch>(page.Status, null);
+        }
+
+        var changes = new List<ChatChange>(page.Value!.Changes.Count);
+        foreach (var element in page.Value.Changes)
+        {
+            if (ChangeParser.FromFrame(element) is not { } change)
+            {
+                return new ChatCallResult<ChangeBatch>(ChatCallStatus.Unavailable, null);
+            }
+
+            changes.Add(change);
+        }
+
+        return new ChatCallResult<ChangeBatch>(ChatCallStatus.Ok, new ChangeBatch(changes, page.Value.HasMore));
+    }
+
+    /// <summary>The latest rev of each of <paramref name="chatIds"/> (reconciliation; see WsPool).</summary>
+    public async Task<ChatCallResult<ChatRevsResponse>> GetRevsAsync(string accessToken, IReadOnlyList<Guid> chatIds, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Post, "/internal/chats/revs", accessToken);
+        request.Content = JsonContent.Create(new ChatRevsRequest(chatIds), ContractsJsonContext.Default.ChatRevsRequest);
+        return await CallAsync(request, ContractsJsonContext.Default.ChatRevsResponse, cancellationToken);
     }
 
     public async Task<ChatCallStatus> MarkReadAsync(string accessToken, Guid chatId, long seq, CancellationToken cancellationToken)
@@ -139,7 +174,5 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(MarkReadRequest))]
-[JsonSerializable(typeof(MessageCreatedEvent))]
 [JsonSerializable(typeof(List<ChatSummary>))]
-[JsonSerializable(typeof(MessagePage))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

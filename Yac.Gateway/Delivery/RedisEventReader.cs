@@ -15,42 +15,24 @@ namespace Yac.Gateway.Delivery;
 /// </summary>
 internal sealed partial class RedisEventReader(ILogger<RedisEventReader> logger)
 {
-    /// <summary>A well-formed event this channel carries that the gateway has no use for (not logged).</summary>
-    private static readonly PoolCommand s_nothingToDo = new NothingToDo();
-
     public PoolCommand? ReadChatEvent(ChannelMessage message) => Read(message, static (envelope, data) => envelope.Type switch
     {
-        EventTypes.MessageCreated => data.Deserialize(ContractsJsonContext.Default.MessageCreatedEvent) is { } created && IsComplete(created)
-            ? ToArrived(envelope, created)
-            : null,
+        EventTypes.ChatChange => ToChange(envelope, data),
         EventTypes.ReadUpdated => data.Deserialize(ContractsJsonContext.Default.ReadUpdatedEvent) is { } read && Known(read.ChatId, read.UserId)
             ? new ChatBroadcast(read.ChatId, ServerFrames.Read(read.ChatId, read.UserId, read.Seq), ExceptUserId: null)
-            : null,
-        // The user concerned hears of it on their own channel (which also changes their subscriptions).
-        EventTypes.MemberJoined => data.Deserialize(ContractsJsonContext.Default.MemberJoinedEvent) is { } joined && Known(joined.ChatId, joined.UserId)
-            ? new ChatBroadcast(joined.ChatId, ServerFrames.MemberJoined(joined.ChatId, joined.UserId), joined.UserId)
-            : null,
-        EventTypes.MemberLeft => data.Deserialize(ContractsJsonContext.Default.MemberLeftEvent) is { } left && Known(left.ChatId, left.UserId)
-            ? new ChatBroadcast(left.ChatId, ServerFrames.MemberLeft(left.ChatId, left.UserId), left.UserId)
             : null,
         EventTypes.Typing => data.Deserialize(ContractsJsonContext.Default.TypingEvent) is { } typing && Known(typing.ChatId, typing.UserId)
             ? new ChatBroadcast(typing.ChatId, ServerFrames.Typing(typing.ChatId, typing.UserId), typing.UserId)
             : null,
-        // Also published here for the creator; the gateway learns of new chats on the user channels.
-        EventTypes.ChatCreated => s_nothingToDo,
         _ => null,
     });
 
+    /// <summary>A user's channel carries the changes that made them a member: their gateways subscribe to the chat.</summary>
     public PoolCommand? ReadUserEvent(ChannelMessage message) => Read(message, static (envelope, data) => envelope.Type switch
     {
-        EventTypes.MemberJoined => data.Deserialize(ContractsJsonContext.Default.MemberJoinedEvent) is { } joined && Known(joined.ChatId, joined.UserId)
-            ? new UserJoinedChat(joined.UserId, joined.ChatId, joined.LastSeq)
-            : null,
-        EventTypes.ChatCreated => data.Deserialize(ContractsJsonContext.Default.ChatCreatedEvent) is { } created && Known(created.ChatId, created.UserId)
-            ? new UserJoinedChat(created.UserId, created.ChatId, created.LastSeq)
-            : null,
-        EventTypes.MemberLeft => data.Deserialize(ContractsJsonContext.Default.MemberLeftEvent) is { } left && Known(left.ChatId, left.UserId)
-            ? new UserLeftChat(left.UserId, left.ChatId)
+        EventTypes.ChatChange => data.Deserialize(ContractsJsonContext.Default.ChatChangeEvent) is
+        { Type: ChatChange.MemberJoined, UserId: { } userId, Rev: > 0 } joined && Known(joined.ChatId, userId)
+            ? new UserJoinedChat(userId, joined.ChatId, joined.Rev)
             : null,
         _ => null,
     });
@@ -66,36 +48,28 @@ internal sealed partial class RedisEventReader(ILogger<RedisEventReader> logger)
         _ => null,
     });
 
-    /// <summary>
-    /// Whether a message event has every field of the contract's <c>message</c>. The serializer fills a
-    /// missing field with its default; such an event would otherwise take the seq of the real message
-    /// (which then counts as a duplicate) and reach clients with holes in it.
-    /// </summary>
-    private static bool IsComplete(MessageCreatedEvent message) =>
-        Known(message.ChatId, message.SenderId)
-        && message.Id != Guid.Empty
-        && message.Seq > 0
-        && message.SentAt != default
-        && message.Text is { Length: > 0 }
-        && message.ClientMsgId is { Length: > 0 };
-
     private static bool Known(Guid chatId, Guid userId) => chatId != Guid.Empty && userId != Guid.Empty;
 
-    /// <summary>A history message (same shape as the event) as a frame ready for sockets.</summary>
-    public static PendingMessage ToPending(MessageCreatedEvent message) =>
-        new(message.Seq, ServerFrames.Message(message), message.SentAt, default);
-
     /// <summary>
-    /// The message's Consumer span on this replica, child of ChatService's publish span; each socket
-    /// write of the message becomes its child in turn (see <see cref="Sockets.ClientConnection"/>).
+    /// The change's Consumer span on this replica, child of ChatService's publish span; each socket
+    /// write of it becomes its child in turn (see <see cref="Sockets.ClientConnection"/>). The envelope's
+    /// fields and the frame's must agree: an event whose frame says otherwise is refused.
     /// </summary>
-    private static ChatMessageArrived ToArrived(EventEnvelope envelope, MessageCreatedEvent message)
+    private static ChatChangeArrived? ToChange(EventEnvelope envelope, JsonElement data)
     {
-        using var activity = EventEnvelopeTracing.StartReceiveActivity(GatewayTelemetry.ActivitySource, Channels.Chat(message.ChatId), envelope);
-        activity?.SetTag("yac.chat.id", message.ChatId.ToString("D"));
-        activity?.SetTag("yac.message.seq", message.Seq);
+        if (data.Deserialize(ContractsJsonContext.Default.ChatChangeEvent) is not { } changed || changed.ChatId == Guid.Empty)
+        {
+            return null;
+        }
+
+        var channel = Channels.Chat(changed.ChatId);
+        using var activity = EventEnvelopeTracing.StartReceiveActivity(GatewayTelemetry.ActivitySource, channel, envelope);
+        activity?.SetTag("yac.chat.id", changed.ChatId.ToString("D"));
+        activity?.SetTag("yac.change.rev", changed.Rev);
         var trace = activity?.Context ?? (ActivityContext.TryParse(envelope.TraceParent, envelope.TraceState, isRemote: true, out var parent) ? parent : default);
-        return new ChatMessageArrived(message.ChatId, new PendingMessage(message.Seq, ServerFrames.Message(message), message.SentAt, trace));
+        return ChangeParser.FromFrame(changed.Frame, trace) is { } change && change.Rev == changed.Rev && change.Type == changed.Type && change.UserId == changed.UserId
+            ? new ChatChangeArrived(changed.ChatId, change)
+            : null;
     }
 
     private PoolCommand? Read(ChannelMessage message, Func<EventEnvelope, JsonElement, PoolCommand?> toCommand)
@@ -116,7 +90,7 @@ internal sealed partial class RedisEventReader(ILogger<RedisEventReader> logger)
                 LogSkipped(message.Channel.ToString(), $"type '{Truncate(envelope.Type)}' is not read here, or its data is incomplete");
             }
 
-            return ReferenceEquals(command, s_nothingToDo) ? null : command;
+            return command;
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
         {
@@ -127,8 +101,6 @@ internal sealed partial class RedisEventReader(ILogger<RedisEventReader> logger)
 
     /// <summary>An event type as it may appear in a log line: a garbage publisher does not choose how long the line is.</summary>
     private static string Truncate(string? type) => type is null ? "" : type.Length <= 64 ? type : type[..64];
-
-    private sealed record NothingToDo : PoolCommand;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a malformed event on {Channel}")]
     private partial void LogMalformed(string channel, Exception exception);

@@ -23,8 +23,19 @@ internal static class ApplicationServiceExtensions
         builder.AddAccessTokenValidation();
         builder.AddServiceProxy();
 
+        // The gateway is the edge: it reads the client's address from the connection, or from
+        // X-Forwarded-For only when Yac:ForwardedHeaders names the load balancer in front of it; its
+        // proxy then passes that address on to the services (ProxyRoutes).
+        builder.AddForwardedHeaders(ForwardedHeadersSetup.DefaultTrust.Nobody);
+        // As large as the largest cap of the services behind the proxy (ChatService's public bodies).
+        builder.LimitRequestBodies(256 * 1024);
+
         var services = builder.Services;
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Validate(
+                gateway => gateway.PresenceHeartbeatInterval > TimeSpan.Zero && gateway.PresenceHeartbeatTtl >= 2 * gateway.PresenceHeartbeatInterval,
+                "Yac:Gateway:PresenceHeartbeatTtl must be at least twice PresenceHeartbeatInterval (and the interval positive).")
+            .ValidateOnStart();
         services.AddOptions<WebSocketOptions>().Configure<Microsoft.Extensions.Options.IOptions<GatewayOptions>>(
             (webSockets, gateway) => webSockets.KeepAliveInterval = TimeSpan.FromSeconds(gateway.Value.HeartbeatSeconds));
 
@@ -38,6 +49,7 @@ internal static class ApplicationServiceExtensions
         services.AddSingletonHostedService<RedisSubscriptions>();
         services.AddSingletonHostedService<PresenceTracker>();
         services.AddSingletonHostedService<WsPool>();
+        services.AddSingletonHostedService<SocketLeases>();
         services.AddHostedService<GracefulShutdown>();
 
         ProtectTokensInTelemetry(builder);

@@ -21,10 +21,12 @@ internal sealed partial class PresenceTracker(
     RedisPublisher publisher,
     GatewayIdentity gateway,
     TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<GatewayOptions> options,
     ILogger<PresenceTracker> logger) : BackgroundService
 {
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
-    public static readonly TimeSpan HeartbeatTtl = TimeSpan.FromSeconds(30);
+    private TimeSpan HeartbeatInterval => options.Value.PresenceHeartbeatInterval;
+
+    private TimeSpan HeartbeatTtl => options.Value.PresenceHeartbeatTtl;
 
     private const string GatewaysKey = Channels.Prefix + "gateways";
 

@@ -87,7 +87,8 @@ internal static class ServerFrames
             writer.WriteNumber("expiresIn", expiresInSeconds);
         });
 
-    public static ReadOnlyMemory<byte> Resumed(IEnumerable<KeyValuePair<Guid, long>> chats) =>
+    /// <summary><c>resumed</c>: the last seq of every chat resumed, and (v1.1) its rev where <c>revs</c> named it.</summary>
+    public static ReadOnlyMemory<byte> Resumed(IEnumerable<KeyValuePair<Guid, long>> chats, IEnumerable<KeyValuePair<Guid, long>> revs) =>
         Write(writer =>
         {
             writer.WriteString("type", "resumed");
@@ -98,7 +99,17 @@ internal static class ServerFrames
             }
 
             writer.WriteEndObject();
+            writer.WriteStartObject("revs");
+            foreach (var (chatId, rev) in revs)
+            {
+                writer.WriteNumber(chatId.ToString("D"), rev);
+            }
+
+            writer.WriteEndObject();
         });
+
+    /// <summary>A <c>memberLeft</c> the gateway saw only as a refusal (no rev: the log could not be read for it any more).</summary>
+    public static ReadOnlyMemory<byte> MemberLeftWithoutRev(Guid chatId, Guid userId) => ChatUser("memberLeft", chatId, userId);
 
     public static ReadOnlyMemory<byte> Error(string code, string message, string? reference = null) =>
         Write(writer =>

@@ -21,6 +21,7 @@ internal static class ProxyRoutes
         Route("identity-logout", "/api/logout", IdentityCluster),
         Route("identity-well-known", "/.well-known/{**rest}", IdentityCluster),
         Route("chat-chats", "/api/chats/{**rest}", ChatCluster),
+        Route("chat-search", "/api/search", ChatCluster),
     ];
 
     public static IReadOnlyList<ClusterConfig> Clusters { get; } =
@@ -38,8 +39,8 @@ internal static class ProxyRoutes
         }
         // The gateway is the edge: whatever X-Forwarded-* a client sends is replaced by what the
         // gateway saw (the client's address, scheme and host), so a client cannot spoof its address
-        // to the services' rate limits. Behind a trusted load balancer, configure ASP.NET Core's
-        // forwarded-headers middleware so that the connection's address is the real client's first.
+        // to the services' rate limits. Behind a trusted load balancer (Yac:ForwardedHeaders), the
+        // forwarded-headers middleware has made the connection's address the real client's first.
         .WithTransformXForwarded(
             headerPrefix: "X-Forwarded-",
             xDefault: ForwardedTransformActions.Set,

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
-using Yac.Gateway.Delivery;
+using System.Threading.RateLimiting;
 using Yac.Gateway.Protocol;
 using Yac.Gateway.Telemetry;
 
@@ -47,6 +47,8 @@ internal sealed partial class ClientConnection : IDisposable
     private double _sendTokens;
     private long _sendTokensUpdatedAt;
     private readonly Queue<long> _badFrameTimes = new();
+    private FixedWindowRateLimiter? _resumes;
+    private int _active;
 
     public ClientConnection(
         WebSocket socket, Guid userId, Guid deviceId, string accessToken, DateTimeOffset expiresAt,
@@ -84,14 +86,11 @@ internal sealed partial class ClientConnection : IDisposable
 
     public DateTimeOffset ExpiresAt => _expiresAt;
 
-    /// <summary>Per-chat delivery state. Owned by the <see cref="WsPool"/> loop; nobody else touches it.</summary>
-    internal Dictionary<Guid, SocketChatState> ChatStates { get; } = [];
-
     /// <summary>The chats this socket's user is in, as last published by the pool (read by the receive loop).</summary>
     public bool IsMemberOf(Guid chatId) => _chatIds.Contains(chatId);
 
-    /// <summary>Called by the pool after it changed <see cref="ChatStates"/>.</summary>
-    internal void PublishChatIds() => _chatIds = ChatStates.Keys.ToFrozenSet();
+    /// <summary>Called by the pool after it changed the socket's chats.</summary>
+    internal void PublishChatIds(IEnumerable<Guid> chatIds) => _chatIds = chatIds.ToFrozenSet();
 
     internal IReadOnlyCollection<Guid> ChatIds => _chatIds;
 
@@ -168,6 +167,27 @@ internal sealed partial class ClientConnection : IDisposable
 
         _sendTokens -= 1;
         return true;
+    }
+
+    /// <summary>
+    /// One of the socket's <see cref="GatewayOptions.ResumesPerMinute"/> (receive loop only): a replay
+    /// reads the chats' logs, so a socket may not ask for them in a loop. The window's limiter exists
+    /// only on sockets that resumed.
+    /// </summary>
+    /// <summary>True the first time only: the socket's first <c>send</c>, <c>read</c> or <c>typing</c> ends its resume window.</summary>
+    public bool TryMarkActive() => Interlocked.Exchange(ref _active, 1) == 0;
+
+    public bool TryTakeResumePermit()
+    {
+        _resumes ??= new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = _options.ResumesPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+        using var lease = _resumes.AttemptAcquire();
+        return lease.IsAcquired;
     }
 
     /// <summary>Answers a bad frame with <c>bad_request</c>; too many of them close the socket with 1008.</summary>
@@ -353,6 +373,7 @@ internal sealed partial class ClientConnection : IDisposable
     public void Dispose()
     {
         _chatCalls?.Dispose();
+        _resumes?.Dispose();
         _expiryTimer.Dispose();
         _abortTimer.Dispose();
         _socket.Dispose();

@@ -37,6 +37,12 @@ internal sealed partial class ClientFrameHandler(
         }
 
         GatewayTelemetry.FramesReceived.Add(1, new KeyValuePair<string, object?>("type", frame.Type));
+        if (frame is SendFrame or ReadFrame or TypingFrame && connection.TryMarkActive())
+        {
+            // A client that acts before (or without) resuming wants what is live now.
+            await pool.EndResumeWindowAsync(connection);
+        }
+
         switch (frame)
         {
             case SendFrame send:
@@ -48,8 +54,11 @@ internal sealed partial class ClientFrameHandler(
             case TypingFrame typing:
                 await TypingAsync(connection, typing);
                 break;
+            case ResumeFrame resume when !connection.TryTakeResumePermit():
+                connection.TryEnqueue(ServerFrames.Error(ErrorCodes.RateLimited, "Too many resumes on this socket; wait a minute, or keep the positions you already have."));
+                break;
             case ResumeFrame resume:
-                await pool.ResumeAsync(connection, resume.Chats);
+                await pool.ResumeAsync(connection, resume);
                 break;
             case PingFrame ping:
                 connection.TryEnqueue(ServerFrames.Pong(ping.RawId));
@@ -100,7 +109,7 @@ internal sealed partial class ClientFrameHandler(
         using var activity = GatewayTelemetry.ActivitySource.StartActivity("ws send", ActivityKind.Server);
         activity?.SetTag("yac.chat.id", send.ChatId.ToString("D"));
         activity?.SetTag("yac.connection.id", connection.Id);
-        var result = await sends.SendAsync(connection.AccessToken, send.ChatId, send.ClientMsgId, send.Text, cancellationToken);
+        var result = await sends.SendAsync(connection.AccessToken, send.ChatId, send.ClientMsgId, send.Text, send.ReplyToSeq, cancellationToken);
         if (result is { Status: ChatCallStatus.Ok, Value: { } message })
         {
             activity?.SetTag("yac.message.seq", message.Seq);

@@ -33,6 +33,21 @@ public sealed class GatewayOptions
     /// </summary>
     public int MaxQueuedChatCalls { get; set; } = 100;
 
+    /// <summary>Open sockets per user, over every device and gateway replica; one more is refused with 429 before the upgrade.</summary>
+    public int MaxSocketsPerUser { get; set; } = 50;
+
+    /// <summary>Open sockets per device (one login), over every gateway replica; one more is refused with 429 before the upgrade.</summary>
+    public int MaxSocketsPerDevice { get; set; } = 25;
+
+    /// <summary>
+    /// How long a socket's place under those caps outlives its replica's last renewal (renewed every
+    /// third of it): the leases of a replica that died free their places within this long.
+    /// </summary>
+    public TimeSpan SocketLeaseLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary><c>resume</c> frames per socket per minute (one at a time besides); more get <c>rate_limited</c>.</summary>
+    public int ResumesPerMinute { get; set; } = 6;
+
     /// <summary>Bad frames tolerated per <see cref="BadFrameWindow"/> before the socket is closed with 1008.</summary>
     public int BadFrameLimit { get; set; } = 20;
 
@@ -48,8 +63,34 @@ public sealed class GatewayOptions
     public TimeSpan SlowConsumerCloseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a seq gap may stay open before history is fetched (events of one chat can arrive a
-    /// little out of order; most gaps close by themselves within milliseconds).
+    /// How long a rev gap may stay open before the chat's log is read (changes of one chat can arrive
+    /// a little out of order; most gaps close by themselves within milliseconds).
     /// </summary>
     public TimeSpan GapFillDelay { get; set; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>The longest wait between two reads of a gap while the log cannot be read (it is never skipped).</summary>
+    public TimeSpan GapFillMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the gateway asks for the latest rev of all its chats, so quiet chats converge too.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each replica renews its presence heartbeat in Redis.</summary>
+    public TimeSpan PresenceHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a replica's heartbeat lives: a replica that died takes its users offline within this
+    /// plus one <see cref="PresenceHeartbeatInterval"/>. At least twice the interval.
+    /// </summary>
+    public TimeSpan PresenceHeartbeatTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a new socket's chats wait for its <c>resume</c> once the gateway reads its frames: a
+    /// resume sent right after <c>hello</c> then replays in rev order before anything live, so the
+    /// socket sees no change ahead of the ones it missed. What arrived meanwhile goes out when the
+    /// window ends, or at once on the socket's first <c>send</c>, <c>read</c> or <c>typing</c>. Zero: live at once.
+    /// </summary>
+    public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>After a Redis reconnect, the catch-ups of every local chat are spread over this long.</summary>
+    public TimeSpan ReconnectCatchUpSpread { get; set; } = TimeSpan.FromSeconds(2);
 }

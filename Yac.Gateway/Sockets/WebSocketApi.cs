@@ -26,6 +26,7 @@ internal static partial class WebSocketApi
         IAccessTokenValidator TokenValidator,
         ChatServiceClient ChatService,
         WsPool Pool,
+        SocketLeases Leases,
         ClientFrameHandler FrameHandler,
         GatewayIdentity Gateway,
         IOptions<GatewayOptions> Options,
@@ -37,11 +38,14 @@ internal static partial class WebSocketApi
     {
         // What the handshake needed (the parsed token, its claims, the chat list) stays in
         // OpenAsync's frame, which ends here: only the connection lives as long as the socket.
-        var (connection, rejection) = await OpenAsync(context, services);
+        var (connection, lease, rejection) = await OpenAsync(context, services);
         if (connection is null)
         {
             return rejection!;
         }
+
+        // The socket's place under the per-user and per-device caps, given back however it ends.
+        await using var held = lease;
 
         // A socket lives for hours: its frames must not all belong to the upgrade request's span (each
         // send frame starts a trace of its own). Set here: a change of Activity.Current inside
@@ -51,6 +55,8 @@ internal static partial class WebSocketApi
         {
             try
             {
+                // From here on its frames are read: a resume sent after hello is seen within the window.
+                await services.Pool.ListeningAsync(connection);
                 await connection.RunAsync(
                     (client, frame) => services.FrameHandler.HandleAsync(client, frame, context.RequestAborted),
                     context.RequestAborted);
@@ -67,36 +73,68 @@ internal static partial class WebSocketApi
         return TypedResults.Empty;
     }
 
-    /// <summary>Authenticates, upgrades and registers the socket with the pool; or says why not.</summary>
-    private static async Task<(ClientConnection? Connection, Results<EmptyHttpResult, UnauthorizedHttpResult, ProblemHttpResult>? Rejection)> OpenAsync(
+    /// <summary>Authenticates, takes the socket's lease, upgrades and registers the socket with the pool; or says why not.</summary>
+    private static async Task<(ClientConnection? Connection, SocketLease? Lease, Results<EmptyHttpResult, UnauthorizedHttpResult, ProblemHttpResult>? Rejection)> OpenAsync(
         HttpContext context, Services services)
     {
         var options = services.Options.Value;
         if (!IsOriginAllowed(context.Request, options))
         {
             // A page on another site must not use the browser's ambient access to open a socket here.
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
+            return (null, null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Origin not allowed",
                 detail: "This origin may not open the WebSocket."));
         }
 
         var token = ReadToken(context.Request);
         if (token is null)
         {
-            return (null, Unauthorized(context));
+            return (null, null, Unauthorized(context));
         }
 
         var validation = await services.TokenValidator.ValidateAsync(token, context.RequestAborted);
         if (!validation.IsValid)
         {
-            return (null, Unauthorized(context));
+            return (null, null, Unauthorized(context));
         }
 
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a WebSocket request",
+            return (null, null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a WebSocket request",
                 detail: "GET /ws upgrades to a WebSocket."));
         }
 
+        // Before the chat list and the subscriptions, which are what a socket costs.
+        var (lease, refused) = await services.Leases.TryAcquireAsync(validation.UserId, validation.DeviceId, context.RequestAborted);
+        if (lease is null)
+        {
+            return (null, null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many sockets",
+                detail: refused == SocketLimit.PerDevice
+                    ? $"This device has {options.MaxSocketsPerDevice} sockets open already; close one first."
+                    : $"This user has {options.MaxSocketsPerUser} sockets open already; close one first."));
+        }
+
+        try
+        {
+            var (connection, rejection) = await UpgradeAsync(context, services, token, validation);
+            if (connection is null)
+            {
+                await lease.DisposeAsync();
+            }
+
+            return (connection, connection is null ? null : lease, rejection);
+        }
+        catch
+        {
+            await lease.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the user's chats, upgrades and registers the socket with the pool; or says why not.</summary>
+    private static async Task<(ClientConnection? Connection, Results<EmptyHttpResult, UnauthorizedHttpResult, ProblemHttpResult>? Rejection)> UpgradeAsync(
+        HttpContext context, Services services, string token, AccessTokenValidationResult validation)
+    {
+        var options = services.Options.Value;
         var chats = await services.ChatService.GetChatsAsync(token, context.RequestAborted);
         if (chats.Status == ChatCallStatus.Unauthorized)
         {

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yac.Identity;
@@ -10,6 +9,7 @@ using Yac.Identity.SigningKeys;
 using Yac.Identity.Tokens;
 using Yac.Identity.Users;
 using Yac.ServiceDefaults.Authentication;
+using Yac.ServiceDefaults.RateLimiting;
 using Yac.Shared;
 
 namespace Microsoft.Extensions.Hosting;
@@ -19,6 +19,8 @@ internal static class ApplicationServiceExtensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        // The largest valid body (a registration) is about 1 KiB even with every character escaped.
+        builder.LimitRequestBodies(16 * 1024);
         builder.AddNpgsqlDbContext<IdentityDbContext>("identitydb");
         services.AddDatabaseMigrator<IdentityDbContext>();
         builder.AddRedisClient("redis");
@@ -54,14 +56,13 @@ internal static class ApplicationServiceExtensions
 
         services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName);
         services.AddSingleton<LoginThrottle>();
-        // Behind the gateway the client's address arrives in X-Forwarded-For. Only the last hop is
-        // read, and only from a trusted proxy (loopback by default; add the gateway's network to
-        // KnownNetworks when it runs elsewhere), so a client cannot pick its own address.
-        services.Configure<ForwardedHeadersOptions>(forwarded =>
-        {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            forwarded.ForwardLimit = 1;
-        });
+        // Each registration costs a slow hash: one address may register a few accounts, not thousands.
+        builder.AddRedisRateLimits(new RateLimitPolicy(
+            UsersApi.RegistrationPolicy, RateLimitScope.ClientAddress, FixedWindowLimit.Of(100, TimeSpan.FromMinutes(10))));
+        // Behind the gateway the client's address arrives in X-Forwarded-For, trusted only from the
+        // gateway: loopback by default (where the AppHost runs it); Yac:ForwardedHeaders:KnownNetworks
+        // names the gateway's network when it runs elsewhere.
+        builder.AddForwardedHeaders(ForwardedHeadersSetup.DefaultTrust.Loopback);
 
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         return builder;

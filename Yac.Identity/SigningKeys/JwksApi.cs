@@ -16,6 +16,9 @@ internal sealed partial class SigningKeysJsonContext : JsonSerializerContext;
 
 public static class JwksApi
 {
+    /// <summary>How long a client or proxy may cache the JWKS (part of <see cref="SigningKeyRing.PublicationLead"/>).</summary>
+    public static readonly TimeSpan CacheMaxAge = TimeSpan.FromSeconds(30);
+
     public static IEndpointRouteBuilder MapJwksApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/.well-known/jwks.json", GetJwksAsync)
@@ -26,8 +29,9 @@ public static class JwksApi
 
     private static async Task<Ok<JsonWebKeySetResponse>> GetJwksAsync(SigningKeyRing keyRing, HttpResponse response, CancellationToken cancellationToken)
     {
-        // Validators refetch on an unknown kid anyway; a short cache spares Identity the rest.
-        response.Headers.CacheControl = "public, max-age=300";
+        // Validators refetch on an unknown kid anyway; a short cache spares Identity the rest. A new
+        // key is published for longer than this before it signs.
+        response.Headers.CacheControl = $"public, max-age={(int)CacheMaxAge.TotalSeconds}";
         return TypedResults.Ok(new JsonWebKeySetResponse(await keyRing.GetPublishedKeysAsync(cancellationToken)));
     }
 }

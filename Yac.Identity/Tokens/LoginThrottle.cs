@@ -1,6 +1,7 @@
 using System.Net;
-using System.Threading.RateLimiting;
+using StackExchange.Redis;
 using Microsoft.Extensions.Options;
+using Yac.ServiceDefaults.RateLimiting;
 
 namespace Yac.Identity.Tokens;
 
@@ -12,77 +13,63 @@ public sealed class LoginThrottleOptions
     /// <summary>Failed logins for one username within <see cref="Window"/> before further attempts get 429.</summary>
     public int FailuresPerUsername { get; set; } = 5;
 
-    /// <summary>Failed logins from one client address within <see cref="Window"/> (any usernames) before 429.</summary>
+    /// <summary>Failed logins from one client address within <see cref="Window"/> (any usernames) before that address is locked.</summary>
     public int FailuresPerAddress { get; set; } = 50;
 
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
-/// Counts failed logins per username and per client address (fixed windows) and refuses further
-/// attempts once either is used up, until the window ends. Only failures count, so a user who
-/// logs in on many devices is never throttled, while guessing one account's password or trying
-/// many accounts from one address is. Both the unknown-user and wrong-password cases count.
+/// The login throttle, in Redis (<see cref="RedisFixedWindow"/>) so that every Identity replica and
+/// a restart see the same counts. An attempt takes its permits <em>before</em> the password is
+/// checked: one of the username's window and one of the client address's. A correct password gives
+/// them back (successes never count); a wrong one keeps them, so they count as failures. Concurrent
+/// attempts therefore cannot overrun the budget: of 60 at once for one account, 5 are checked and
+/// 55 answered 429 at once.
+/// <para>
+/// An address that used up its budget (credential spraying, or a NAT shared with one) is locked for
+/// accounts that failed in the window, but not for an account without failures: the attempt goes on
+/// only if it holds the username's first permit. So a user behind a locked NAT address who types the
+/// right password still logs in, and a sprayer from that address gets at most one guess per account
+/// and window (which then counts against the account).
+/// </para>
+/// Unknown usernames count like known ones, so the answers do not tell whether an account exists.
 /// </summary>
-public sealed class LoginThrottle : IDisposable
+public sealed class LoginThrottle(RedisFixedWindow counters, IOptions<LoginThrottleOptions> options)
 {
-    private readonly PartitionedRateLimiter<string> _byUsername;
-    private readonly PartitionedRateLimiter<IPAddress> _byAddress;
-
-    public LoginThrottle(IOptions<LoginThrottleOptions> options)
+    /// <summary>Takes the attempt's permits, or says how long to wait.</summary>
+    public async Task<LoginPermit> BeginAsync(string username, IPAddress? address)
     {
         var settings = options.Value;
-        _byUsername = PartitionedRateLimiter.Create<string, string>(
-            username => RateLimitPartition.GetFixedWindowLimiter(username, _ => WindowOf(settings.FailuresPerUsername, settings.Window)));
-        _byAddress = PartitionedRateLimiter.Create<IPAddress, IPAddress>(
-            address => RateLimitPartition.GetFixedWindowLimiter(address, _ => WindowOf(settings.FailuresPerAddress, settings.Window)));
-    }
+        RedisKey userKey = $"{RedisFixedWindow.KeyPrefix}login:user:{username}";
+        RedisKey addressKey = $"{RedisFixedWindow.KeyPrefix}login:addr:{ClientAddresses.PartitionOf(address)}";
 
-    /// <summary>How long to wait before trying again, or null if an attempt may go ahead.</summary>
-    public TimeSpan? GetRetryAfter(string username, IPAddress? address)
-    {
-        // Asking for zero permits tells whether any are left, without using one.
-        using var userLease = _byUsername.AttemptAcquire(username, 0);
-        if (!userLease.IsAcquired)
+        var user = await counters.IncrementAsync(userKey, settings.Window);
+        if (user is { } userWindow && userWindow.Count > settings.FailuresPerUsername)
         {
-            return RetryAfterOf(userLease);
+            await counters.DecrementAsync(userKey);
+            return LoginPermit.Refused(userWindow.ResetsIn);
         }
 
-        if (address is not null)
+        var fromAddress = await counters.IncrementAsync(addressKey, settings.Window);
+        if (fromAddress is { } addressWindow && addressWindow.Count > settings.FailuresPerAddress && user is not { Count: 1 })
         {
-            using var addressLease = _byAddress.AttemptAcquire(address, 0);
-            if (!addressLease.IsAcquired)
-            {
-                return RetryAfterOf(addressLease);
-            }
+            await Task.WhenAll(counters.DecrementAsync(userKey), counters.DecrementAsync(addressKey));
+            return LoginPermit.Refused(addressWindow.ResetsIn);
         }
 
-        return null;
+        return new LoginPermit(null, userKey, addressKey);
     }
 
-    public void RecordFailure(string username, IPAddress? address)
-    {
-        _byUsername.AttemptAcquire(username).Dispose();
-        if (address is not null)
-        {
-            _byAddress.AttemptAcquire(address).Dispose();
-        }
-    }
+    /// <summary>The password was right: the attempt's permits go back (successful logins never count).</summary>
+    public Task SucceededAsync(LoginPermit permit)
+        => permit.RetryAfter is null
+            ? Task.WhenAll(counters.DecrementAsync(permit.UserKey), counters.DecrementAsync(permit.AddressKey))
+            : Task.CompletedTask;
+}
 
-    public void Dispose()
-    {
-        _byUsername.Dispose();
-        _byAddress.Dispose();
-    }
-
-    private static FixedWindowRateLimiterOptions WindowOf(int permits, TimeSpan window) => new()
-    {
-        PermitLimit = permits,
-        Window = window,
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    };
-
-    private static TimeSpan RetryAfterOf(RateLimitLease lease)
-        => lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+/// <summary>An attempt's permits, or (<see cref="RetryAfter"/> set) a refusal. A wrong password simply keeps them.</summary>
+public sealed record LoginPermit(TimeSpan? RetryAfter, RedisKey UserKey, RedisKey AddressKey)
+{
+    public static LoginPermit Refused(TimeSpan retryAfter) => new(retryAfter, default, default);
 }

@@ -6,8 +6,6 @@ namespace Yac.Identity.Tokens;
 /// <summary>POST /api/tokens.</summary>
 public sealed record LoginRequest(string? Username, string? Password, string? DeviceName) : IValidatableRequest
 {
-    public const int DeviceNameMaxLength = 64;
-
     public Dictionary<string, string[]> Validate()
     {
         // Only the shape is checked here: a well-formed but wrong username or password is a 401,
@@ -23,11 +21,7 @@ public sealed record LoginRequest(string? Username, string? Password, string? De
             errors["password"] = [$"Password is required (at most {UserRules.PasswordMaxLength} characters)."];
         }
 
-        if (DeviceName is not null && (DeviceName.Length > DeviceNameMaxLength || string.IsNullOrWhiteSpace(DeviceName)))
-        {
-            errors["deviceName"] = [$"Device name must be 1-{DeviceNameMaxLength} characters and not blank."];
-        }
-
+        UserRules.ValidateName(DeviceName, "deviceName", errors);
         return errors;
     }
 }

@@ -1,11 +1,10 @@
-using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Yac.Identity.Infrastructure;
 using Yac.Identity.Sessions;
 using Yac.Identity.Users;
 using Yac.Identity.Validation;
+using Yac.ServiceDefaults.RateLimiting;
 
 namespace Yac.Identity.Tokens;
 
@@ -35,10 +34,11 @@ public static class TokensApi
         CancellationToken cancellationToken)
     {
         var username = UserRules.NormalizeUsername(request.Username!);
-        var clientAddress = ClientAddress(httpContext);
-        if (throttle.GetRetryAfter(username, clientAddress) is { } retryAfter)
+        // Taken before the password is checked, so concurrent attempts cannot overrun the budget.
+        var permit = await throttle.BeginAsync(username, httpContext.Connection.RemoteIpAddress);
+        if (permit.RetryAfter is { } retryAfter)
         {
-            httpContext.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            httpContext.Response.Headers.RetryAfter = RedisRateLimits.RetryAfterSeconds(retryAfter);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many attempts",
@@ -49,9 +49,11 @@ public static class TokensApi
         var (isValid, rehashNeeded) = passwords.Verify(user, request.Password!);
         if (!isValid)
         {
-            throttle.RecordFailure(username, clientAddress);
+            // The permit is kept: it counts as a failure until its window ends.
             return InvalidCredentials();
         }
+
+        await throttle.SucceededAsync(permit);
 
         if (rehashNeeded)
         {
@@ -78,11 +80,4 @@ public static class TokensApi
         statusCode: StatusCodes.Status401Unauthorized,
         title: "Invalid credentials",
         detail: "The username or password is incorrect.");
-
-    /// <summary>The caller's address: the connection's, or X-Forwarded-For's from a trusted proxy (see UseForwardedHeaders).</summary>
-    private static IPAddress? ClientAddress(HttpContext httpContext)
-    {
-        var address = httpContext.Connection.RemoteIpAddress;
-        return address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
-    }
 }

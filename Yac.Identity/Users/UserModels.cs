@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Yac.Identity.Validation;
+using Yac.ServiceDefaults.Validation;
 
 namespace Yac.Identity.Users;
 
@@ -11,11 +12,7 @@ public sealed record RegisterRequest(string? Username, string? Password, string?
         var errors = new Dictionary<string, string[]>();
         UserRules.ValidateUsername(Username, errors);
         UserRules.ValidatePassword(Password, errors);
-        if (DisplayName is not null && (DisplayName.Length is < UserRules.DisplayNameMinLength or > UserRules.DisplayNameMaxLength || string.IsNullOrWhiteSpace(DisplayName)))
-        {
-            errors["displayName"] = [$"Display name must be {UserRules.DisplayNameMinLength}-{UserRules.DisplayNameMaxLength} characters and not blank."];
-        }
-
+        UserRules.ValidateName(DisplayName, "displayName", errors);
         return errors;
     }
 }
@@ -54,6 +51,15 @@ public static partial class UserRules
         if (password is null || password.Length is < PasswordMinLength or > PasswordMaxLength)
         {
             errors["password"] = [$"Password must be {PasswordMinLength}-{PasswordMaxLength} characters."];
+        }
+    }
+
+    /// <summary>An optional name people read (display name, device name): <see cref="TextRules.CheckText"/>, 1-64 characters.</summary>
+    public static void ValidateName(string? name, string field, Dictionary<string, string[]> errors)
+    {
+        if (name is not null && TextRules.CheckText(name, DisplayNameMinLength, DisplayNameMaxLength) is var problem and not TextProblem.None)
+        {
+            errors[field] = [TextRules.Describe(problem, field, DisplayNameMinLength, DisplayNameMaxLength)];
         }
     }
 

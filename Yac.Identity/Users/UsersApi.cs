@@ -10,12 +10,16 @@ namespace Yac.Identity.Users;
 
 public static class UsersApi
 {
+    /// <summary>Registrations per client address (<c>Yac:RateLimits:registrations</c>).</summary>
+    public const string RegistrationPolicy = "registrations";
+
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization();
 
         group.MapPost("/", RegisterAsync)
             .AllowAnonymous()
+            .RequireRateLimiting(RegistrationPolicy)
             .WithValidation<RegisterRequest>()
             .WithSummary("Create an account");
         group.MapGet("/me", GetMeAsync).WithSummary("The signed-in user");

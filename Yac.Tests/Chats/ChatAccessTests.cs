@@ -6,7 +6,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Chats;
 
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class ChatAccessTests(YacAppFixture fixture)
 {
     private static readonly string[] s_unreadableIds = ["not-a-guid"];

@@ -13,7 +13,7 @@ namespace Yac.Tests.Chats;
 /// messages stored. PostgreSQL's own account of the very query ChatService runs (EXPLAIN ANALYZE of
 /// <see cref="ChatListQuery"/>) says how many message rows it read.
 /// </summary>
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class ChatListQueryPlanTests(YacAppFixture fixture)
 {
     private const int StoredMessages = 20_000;

@@ -61,7 +61,7 @@ public sealed class ChatUser : IDisposable
     /// <summary>An HttpClient with this user's token on another base address (e.g. one gateway replica).</summary>
     public HttpClient ClientFor(Uri baseAddress)
     {
-        var client = new HttpClient { BaseAddress = baseAddress };
+        var client = TestHttp.Create(baseAddress);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
         return client;
     }

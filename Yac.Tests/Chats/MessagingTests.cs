@@ -4,7 +4,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Chats;
 
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class MessagingTests(YacAppFixture fixture)
 {
     [Fact]

@@ -8,7 +8,7 @@ namespace Yac.Tests.Chats;
 /// <c>POST /internal/messages/batch</c>, the gateways' way of sending (docs/api.md, "Internal"): one
 /// request, each send answered as <c>POST /api/chats/{chatId}/messages</c> would answer it alone.
 /// </summary>
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class SendBatchTests(YacAppFixture fixture)
 {
     private const string BatchPath = "/internal/messages/batch";
@@ -91,7 +91,7 @@ public sealed class SendBatchTests(YacAppFixture fixture)
         var chat = await alice.CreateGroupAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var replica = (await fixture.GetGatewayReplicaUrlsAsync(timeout.Token))[0];
-        using var http = new HttpClient { BaseAddress = replica };
+        using var http = TestHttp.Create(replica);
 
         using var response = await http.PostAsJsonAsync(
             BatchPath, new { sends = new[] { Send(alice, chat.Id, "through-the-gateway", "hello") } }, ChatUser.Json, timeout.Token);

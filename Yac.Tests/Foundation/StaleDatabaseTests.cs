@@ -14,7 +14,7 @@ namespace Yac.Tests.Foundation;
 /// does not match and what to do, instead of leaving the app waiting for it. Each case runs
 /// ChatService's own build, as the AppHost does, on a database of its own on the app's PostgreSQL.
 /// </summary>
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class StaleDatabaseTests(YacAppFixture fixture)
 {
     private const string Remedy = "delete the local PostgreSQL folder that the AppHost prints at startup";

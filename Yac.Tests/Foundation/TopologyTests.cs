@@ -4,7 +4,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Foundation;
 
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class TopologyTests(YacAppFixture fixture)
 {
     private static readonly TimeSpan s_waitTimeout = TimeSpan.FromSeconds(90);
@@ -49,7 +49,7 @@ public sealed class TopologyTests(YacAppFixture fixture)
         Assert.Equal(2, replicaUrls.Select(url => url.Port).Distinct().Count());
         foreach (var url in replicaUrls)
         {
-            using var client = new HttpClient { BaseAddress = url };
+            using var client = TestHttp.Create(url);
             using var response = await client.GetAsync("/health");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }

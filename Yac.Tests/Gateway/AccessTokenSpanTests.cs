@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Gateway;
 
@@ -48,6 +49,7 @@ public sealed class AccessTokenSpanTests
         try
         {
             using var http = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+            http.Timeout = TestHttp.Timeout;
             var answer = await http.GetStringAsync($"{app.Urls.First()}{path}?{query}", timeout.Token);
             Assert.Equal("ok", answer);
         }

@@ -7,9 +7,14 @@ namespace Yac.Tests.Gateway;
 [Collection(YacAppCollection.Name)]
 public sealed class GatewayFlowTests(YacAppFixture fixture, ITestOutputHelper output)
 {
-    private const int FloodSize = 10_000;
+    private const int FloodSize = 5_000;
     private const int SenderCount = 8;
-    private const int SlowClientWakesUpAt = 6_000;
+
+    /// <summary>
+    /// By then ~14 MB have flowed to the slow client: far more than its send queue (1,024 frames of
+    /// ~4 KB), the server's kernel send buffer (at most 4 MB here) and its own 16 KB receive buffer hold.
+    /// </summary>
+    private const int SlowClientWakesUpAt = 3_500;
 
     [Fact]
     public async Task ClientThatReadsNothingIsClosedWith1013WhileAnotherClientSeesEveryMessage()
@@ -21,10 +26,11 @@ public sealed class GatewayFlowTests(YacAppFixture fixture, ITestOutputHelper ou
         var chatId = await fixture.CreateGroupAsync(alice, [sloth], timeout.Token);
 
         await using var reader = await TestWebSocket.ConnectAsync(second, alice.AccessToken, timeout.Token);
-        await using var slowClient = await TestWebSocket.ConnectAsync(first, sloth.AccessToken, timeout.Token, readFrames: false);
+        await using var slowClient = await TestWebSocket.ConnectAsync(
+            first, sloth.AccessToken, timeout.Token, readFrames: false, receiveBufferBytes: 16 * 1024);
 
-        // Large messages, so the slow client's kernel buffers fill up early in the flood.
-        var text = new string('z', 3000);
+        // The largest messages, so the slow client's buffers fill up early in the flood.
+        var text = new string('z', 4000);
         var sentAt = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
         var next = 0;
         var senders = Enumerable.Range(0, SenderCount).Select(async _ =>

@@ -47,8 +47,8 @@ public sealed class GatewayRedisOutageTests(ObservedAppFixture fixture, ITestOut
         try
         {
             // The replicas noticed: each reports its Redis check unhealthy.
-            using var firstHttp = new HttpClient { BaseAddress = first };
-            using var secondHttp = new HttpClient { BaseAddress = second };
+            using var firstHttp = TestHttp.Create(first);
+            using var secondHttp = TestHttp.Create(second);
             await Task.WhenAll(firstHttp.WaitForHealthAsync(HttpStatusCode.ServiceUnavailable, timeout.Token),
                 secondHttp.WaitForHealthAsync(HttpStatusCode.ServiceUnavailable, timeout.Token));
 

@@ -18,22 +18,25 @@ public sealed class GatewayRobustnessTests(YacAppFixture fixture)
         Assert.NotEqual(aliceSocket.GatewayId, bobSocket.GatewayId);
 
         var channel = Channels.Chat(chatId);
-        // Several would pass for the chat's next message (seq 1) if the gateway took them at face value.
+        // Several would pass for the chat's next change (rev 3: revs 1 and 2 are the members joining at
+        // creation) if the gateway took them at face value.
         var garbage = new[]
         {
             "this is not JSON {",
             "[1, 2, 3]",
             """{"hello": "world"}""",
-            Envelope(99, EventTypes.MessageCreated, FakeMessage(chatId, alice.Id, seq: 1)),
+            Envelope(99, EventTypes.ChatChange, FakeChange(chatId, alice.Id, rev: 3)),
             Envelope(1, "chat.exploded", new { chatId }),
-            Envelope(1, EventTypes.MessageCreated, "not an object"),
-            Envelope(1, EventTypes.MessageCreated, data: null),
-            """{"v": 1, "type": "message.created"}""",
-            Envelope(1, EventTypes.MessageCreated, Without(FakeMessage(chatId, alice.Id, seq: 1), "text")),
-            Envelope(1, EventTypes.MessageCreated, Without(FakeMessage(chatId, alice.Id, seq: 1), "clientMsgId")),
-            Envelope(1, EventTypes.MessageCreated, Without(FakeMessage(chatId, alice.Id, seq: 1), "id")),
-            Envelope(1, EventTypes.MessageCreated, Without(FakeMessage(chatId, alice.Id, seq: 1), "seq")),
-            Envelope(1, EventTypes.MessageCreated, new Dictionary<string, object?>(FakeMessage(chatId, alice.Id, seq: 1)) { ["seq"] = "one" }),
+            Envelope(1, "message.created", new { chatId, seq = 1 }),
+            Envelope(1, EventTypes.ChatChange, "not an object"),
+            Envelope(1, EventTypes.ChatChange, data: null),
+            """{"v": 1, "type": "chat.change"}""",
+            Envelope(1, EventTypes.ChatChange, Without(FakeChange(chatId, alice.Id, rev: 3), "frame")),
+            Envelope(1, EventTypes.ChatChange, Without(FakeChange(chatId, alice.Id, rev: 3), "rev")),
+            Envelope(1, EventTypes.ChatChange, FakeChange(chatId, alice.Id, rev: 3, frameRev: 4)),
+            Envelope(1, EventTypes.ChatChange, FakeChange(chatId, alice.Id, rev: 3, frameSeq: null)),
+            Envelope(1, EventTypes.ChatChange, new Dictionary<string, object?>(FakeChange(chatId, alice.Id, rev: 3)) { ["rev"] = "three" }),
+            Envelope(1, EventTypes.ChatChange, new Dictionary<string, object?>(FakeChange(chatId, alice.Id, rev: 3)) { ["type"] = "memberJoined" }),
             Envelope(1, EventTypes.ReadUpdated, new { chatId }),
         };
         Assert.True(await fixture.PublishRawAsync(channel, garbage) >= 2, "both replicas are subscribed to the chat's channel");
@@ -54,6 +57,7 @@ public sealed class GatewayRobustnessTests(YacAppFixture fixture)
             }
 
             Assert.Equal([1L, 2L, 3L], messages.Select(message => message.Seq()));
+            Assert.Equal([3L, 4L, 5L], messages.Select(message => message.GetProperty("rev").GetInt64()));
             Assert.Equal(texts, messages.Select(message => message.GetProperty("text").GetString()));
             Assert.All(messages, message => Assert.Equal(alice.Id, message.GetProperty("senderId").GetGuid()));
             Assert.DoesNotContain(await socket.FramesUntilPongAsync(timeout.Token), frame => frame.Type() == "message");
@@ -69,16 +73,34 @@ public sealed class GatewayRobustnessTests(YacAppFixture fixture)
             lines.Count(line => line.Contains("Skipped", StringComparison.Ordinal) && line.Contains(channel, StringComparison.Ordinal)));
     }
 
-    private static Dictionary<string, object?> FakeMessage(Guid chatId, Guid senderId, long seq) => new()
+    /// <summary>A forged chat.change of a message; <paramref name="frameRev"/> and <paramref name="frameSeq"/> make the frame disagree.</summary>
+    private static Dictionary<string, object?> FakeChange(Guid chatId, Guid senderId, long rev, long? frameRev = null, long? frameSeq = 1)
     {
-        ["chatId"] = chatId,
-        ["seq"] = seq,
-        ["id"] = Guid.NewGuid(),
-        ["senderId"] = senderId,
-        ["text"] = "forged",
-        ["sentAt"] = DateTimeOffset.UtcNow,
-        ["clientMsgId"] = "forged",
-    };
+        var frame = new Dictionary<string, object?>
+        {
+            ["type"] = "message",
+            ["rev"] = frameRev ?? rev,
+            ["chatId"] = chatId,
+            ["id"] = Guid.NewGuid(),
+            ["senderId"] = senderId,
+            ["text"] = "forged",
+            ["sentAt"] = DateTimeOffset.UtcNow,
+            ["clientMsgId"] = "forged",
+        };
+        if (frameSeq is { } seq)
+        {
+            frame["seq"] = seq;
+        }
+
+        return new Dictionary<string, object?>
+        {
+            ["chatId"] = chatId,
+            ["rev"] = rev,
+            ["type"] = "message",
+            ["seq"] = 1,
+            ["frame"] = frame,
+        };
+    }
 
     private static Dictionary<string, object?> Without(Dictionary<string, object?> data, string field)
     {

@@ -8,7 +8,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Identity;
 
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class AccessTokenTests(YacAppFixture fixture)
 {
     [Fact]

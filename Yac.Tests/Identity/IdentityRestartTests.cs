@@ -4,7 +4,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Identity;
 
-[Collection(YacAppCollection.Name)]
+[Collection(RestartedServicesAppCollection.Name)]
 public sealed class IdentityRestartTests(YacAppFixture fixture)
 {
     [Fact]
@@ -13,11 +13,14 @@ public sealed class IdentityRestartTests(YacAppFixture fixture)
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var user = await fixture.RegisterAndLoginAsync("restart", cancellationToken: timeout.Token);
 
-        await fixture.ExecuteResourceCommandAsync("identity", "resource-stop", timeout.Token);
-        await fixture.App.ResourceNotifications.WaitForResourceAsync(
-            "identity", resourceEvent => resourceEvent.Snapshot.State?.Text is "Exited" or "Finished" or "Stopped", timeout.Token);
-        await fixture.ExecuteResourceCommandAsync("identity", "resource-start", timeout.Token);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("identity", timeout.Token);
+        await fixture.WhileStoppedAsync("identity", async () =>
+        {
+            // While it is down, a call to it fails at once with the reason (no timeout to wait out).
+            using var down = fixture.CreateClient("identity", user);
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => down.GetAsync("/api/users/me", timeout.Token))
+                .WaitAsync(TimeSpan.FromSeconds(5), timeout.Token);
+            Assert.Contains("'identity' is not running", refused.Message, StringComparison.Ordinal);
+        }, timeout.Token);
 
         using var identity = fixture.CreateClient("identity", user);
         using var response = await identity.GetAsync("/api/users/me", timeout.Token);

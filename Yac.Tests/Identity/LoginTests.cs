@@ -5,7 +5,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Identity;
 
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class LoginTests(YacAppFixture fixture)
 {
     [Fact]

@@ -4,7 +4,7 @@ using Yac.Tests.Infrastructure;
 
 namespace Yac.Tests.Identity;
 
-[Collection(YacAppCollection.Name)]
+[Collection(YacServicesAppCollection.Name)]
 public sealed class RefreshTests(YacAppFixture fixture)
 {
     [Fact]

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 
 namespace Yac.Tests.Infrastructure;
 
@@ -14,6 +16,12 @@ namespace Yac.Tests.Infrastructure;
 public sealed class ReplicaFailureAppFixture : YacAppFixture
 {
     public override int GatewayReplicas => 3;
+
+    /// <summary>A dead replica's users go offline within these plus a little (the defaults take up to 40 s).</summary>
+    protected override void ConfigureApp(IDistributedApplicationTestingBuilder builder) =>
+        builder.CreateResourceBuilder<ProjectResource>("gateway")
+            .WithEnvironment("Yac__Gateway__PresenceHeartbeatInterval", "00:00:02")
+            .WithEnvironment("Yac__Gateway__PresenceHeartbeatTtl", "00:00:05");
 
     /// <summary>The process of the replica that serves <paramref name="replicaUrl"/>.</summary>
     public async Task<Process> GetGatewayReplicaProcessAsync(Uri replicaUrl, CancellationToken cancellationToken)

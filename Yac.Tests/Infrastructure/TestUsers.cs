@@ -40,14 +40,30 @@ public static class TestUsers
     public static string UniqueUsername(string prefix = "user")
         => $"{prefix[..Math.Min(prefix.Length, 12)].ToLowerInvariant()}_{Guid.NewGuid():N}"[..32];
 
+    /// <summary>
+    /// A documentation-range IPv6 address no other caller uses, with its own /64 (per-address limits
+    /// count an IPv6 client by its /64), for X-Forwarded-For to Identity.
+    /// </summary>
+    public static string UniqueClientAddress()
+    {
+        var random = Guid.NewGuid().ToByteArray();
+        return $"2001:db8:{random[0]:x2}{random[1]:x2}:{random[2]:x2}{random[3]:x2}::1";
+    }
+
     /// <summary>Registers a new user (unique name starting with <paramref name="prefix"/>) and logs in once.</summary>
     public static async Task<TestUser> RegisterAndLoginAsync(
         this YacAppFixture fixture, string prefix = "user", string? deviceName = null, CancellationToken cancellationToken = default)
     {
         var username = UniqueUsername(prefix);
         using var identity = fixture.CreateClient("identity");
-        using var registered = await identity.PostAsJsonAsync(
-            "/api/users", new { username, password = DefaultPassword }, cancellationToken);
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/api/users")
+        {
+            Content = JsonContent.Create(new { username, password = DefaultPassword }),
+        };
+        // Identity trusts X-Forwarded-For from loopback (where the gateway runs): each test user
+        // registers from an address of its own, so tests never use up one address's registrations.
+        register.Headers.Add("X-Forwarded-For", UniqueClientAddress());
+        using var registered = await identity.SendAsync(register, cancellationToken);
         await EnsureStatusAsync(registered, HttpStatusCode.Created, "register");
         var user = (await registered.Content.ReadFromJsonAsync<UserResponse>(cancellationToken))!;
 

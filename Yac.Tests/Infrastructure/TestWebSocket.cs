@@ -128,9 +128,18 @@ public sealed class TestWebSocket : IAsyncDisposable
     /// <summary>The next frame, whatever its type.</summary>
     public async Task<JsonElement> NextAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
+        // The read itself is cancelled at the timeout (not merely abandoned), so no orphaned read is
+        // left behind to swallow the frame that comes next.
+        var limit = timeout ?? DefaultTimeout;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(limit);
         try
         {
-            return await _frames.Reader.ReadAsync(cancellationToken).AsTask().WaitAsync(timeout ?? DefaultTimeout, cancellationToken);
+            return await _frames.Reader.ReadAsync(bounded.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No frame within {limit}.");
         }
         catch (ChannelClosedException)
         {

@@ -24,7 +24,7 @@ public sealed class ObservedAppFixture : YacAppFixture
 
     protected override void ConfigureApp(IDistributedApplicationTestingBuilder builder)
     {
-        // Set after Aspire's own OTLP settings (which name its dashboard), so these win.
+        // Set after Aspire's own OTLP settings (and the base fixture's "none"), so these win.
         var endpoint = Telemetry.Endpoint.GetLeftPart(UriPartial.Authority);
         foreach (var service in ServiceNames)
         {
@@ -34,6 +34,9 @@ public sealed class ObservedAppFixture : YacAppFixture
                 .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200")
                 .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "500");
         }
+
+        // The socket pool's delivery decisions in the gateway's log, for a test that finds a socket without its message.
+        builder.CreateResourceBuilder<ProjectResource>("gateway").WithEnvironment("Logging__LogLevel__Yac.Gateway.Delivery", "Debug");
     }
 
     public override async Task DisposeAsync()

@@ -22,6 +22,40 @@ namespace Yac.ChatService.Infrastructure.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Yac.ChatService.Changes.ChatChange", b =>
+                {
+                    b.Property<Guid>("ChatId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("chat_id");
+
+                    b.Property<long>("Rev")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rev");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<long?>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("type");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("ChatId", "Rev")
+                        .HasName("pk_chat_changes");
+
+                    b.ToTable("chat_changes", (string)null);
+                });
+
             modelBuilder.Entity("Yac.ChatService.Chats.Chat", b =>
                 {
                     b.Property<Guid>("Id")
@@ -56,6 +90,14 @@ namespace Yac.ChatService.Infrastructure.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("last_seq");
 
+                    b.Property<long>("PublishedRev")
+                        .HasColumnType("bigint")
+                        .HasColumnName("published_rev");
+
+                    b.Property<long>("Rev")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rev");
+
                     b.Property<string>("Title")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -75,6 +117,10 @@ namespace Yac.ChatService.Infrastructure.Migrations
                         .HasDatabaseName("ix_chats_direct_key")
                         .HasFilter("direct_key IS NOT NULL");
 
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_chats_unpublished")
+                        .HasFilter("rev > published_rev");
+
                     b.ToTable("chats", (string)null);
                 });
 
@@ -91,6 +137,10 @@ namespace Yac.ChatService.Infrastructure.Migrations
                     b.Property<DateTime>("JoinedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("joined_at");
+
+                    b.Property<long>("JoinedRev")
+                        .HasColumnType("bigint")
+                        .HasColumnName("joined_rev");
 
                     b.Property<long>("LastReadSeq")
                         .HasColumnType("bigint")
@@ -127,9 +177,25 @@ namespace Yac.ChatService.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("client_msg_id");
 
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<DateTime?>("EditedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("edited_at");
+
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<long?>("ReplyToSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reply_to_seq");
+
+                    b.Property<long>("Rev")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rev");
 
                     b.Property<Guid>("SenderId")
                         .HasColumnType("uuid")
@@ -155,6 +221,75 @@ namespace Yac.ChatService.Infrastructure.Migrations
                     b.ToTable("messages", (string)null);
                 });
 
+            modelBuilder.Entity("Yac.ChatService.Messages.MessageReaction", b =>
+                {
+                    b.Property<Guid>("ChatId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("chat_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("Emoji")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("emoji");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTime>("ReactedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reacted_at");
+
+                    b.HasKey("ChatId", "Seq", "Emoji", "UserId")
+                        .HasName("pk_message_reactions");
+
+                    b.ToTable("message_reactions", (string)null);
+                });
+
+            modelBuilder.Entity("Yac.ChatService.Messages.MessageVersion", b =>
+                {
+                    b.Property<Guid>("ChatId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("chat_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("text");
+
+                    b.Property<DateTime>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("ChatId", "Seq", "Version")
+                        .HasName("pk_message_versions");
+
+                    b.ToTable("message_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Yac.ChatService.Changes.ChatChange", b =>
+                {
+                    b.HasOne("Yac.ChatService.Chats.Chat", null)
+                        .WithMany()
+                        .HasForeignKey("ChatId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_chat_changes_chats_chat_id");
+                });
+
             modelBuilder.Entity("Yac.ChatService.Membership.ChatMember", b =>
                 {
                     b.HasOne("Yac.ChatService.Chats.Chat", null)
@@ -173,6 +308,26 @@ namespace Yac.ChatService.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_messages_chats_chat_id");
+                });
+
+            modelBuilder.Entity("Yac.ChatService.Messages.MessageReaction", b =>
+                {
+                    b.HasOne("Yac.ChatService.Messages.Message", null)
+                        .WithMany()
+                        .HasForeignKey("ChatId", "Seq")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_reactions_messages_chat_id_seq");
+                });
+
+            modelBuilder.Entity("Yac.ChatService.Messages.MessageVersion", b =>
+                {
+                    b.HasOne("Yac.ChatService.Messages.Message", null)
+                        .WithMany()
+                        .HasForeignKey("ChatId", "Seq")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_versions_messages_chat_id_seq");
                 });
 
             modelBuilder.Entity("Yac.ChatService.Chats.Chat", b =>

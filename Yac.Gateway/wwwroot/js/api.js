@@ -85,7 +85,21 @@ export class Api extends EventTarget {
   removeMember(chatId, userId) { return this.#send('DELETE', `/api/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(userId)}`); }
   /** keepalive: a read position sent just before the page goes away still arrives. */
   markRead(chatId, seq) { return this.#send('POST', `/api/chats/${encodeURIComponent(chatId)}/read`, { seq }, { keepalive: true }); }
-  sendMessage(chatId, clientMsgId, text) { return this.#send('POST', `/api/chats/${encodeURIComponent(chatId)}/messages`, { clientMsgId, text }); }
+  sendMessage(chatId, clientMsgId, text, replyToSeq = null) {
+    return this.#send('POST', `/api/chats/${encodeURIComponent(chatId)}/messages`, { clientMsgId, text, ...(replyToSeq ? { replyToSeq } : {}) });
+  }
+
+  editMessage(chatId, seq, text) { return this.#send('PATCH', `${messagePath(chatId, seq)}`, { text }); }
+  deleteMessage(chatId, seq) { return this.#send('DELETE', messagePath(chatId, seq)); }
+  react(chatId, seq, emoji) { return this.#send('PUT', `${messagePath(chatId, seq)}/reactions/${encodeURIComponent(emoji)}`); }
+  unreact(chatId, seq, emoji) { return this.#send('DELETE', `${messagePath(chatId, seq)}/reactions/${encodeURIComponent(emoji)}`); }
+
+  search(q, { chatId, limit } = {}) {
+    const query = new URLSearchParams({ q });
+    if (chatId) query.set('chatId', chatId);
+    if (limit) query.set('limit', limit);
+    return this.#send('GET', `/api/search?${query}`);
+  }
 
   messages(chatId, { beforeSeq, afterSeq, limit } = {}) {
     const query = new URLSearchParams();
@@ -180,6 +194,10 @@ export class Api extends EventTarget {
     if (!response.ok) throw new ApiError(response.status, payload);
     return payload;
   }
+}
+
+function messagePath(chatId, seq) {
+  return `/api/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(seq)}`;
 }
 
 function deviceName() {

@@ -109,6 +109,7 @@ const iconPaths = {
   clock: [circle, 'M12 6v6l4 2'],
   alert: [circle, 'M12 8v4', 'M12 16h.01'],
   close: ['M18 6 6 18', 'M6 6l12 12'],
+  more: ['M12 12h.01', 'M19 12h.01', 'M5 12h.01'],
 };
 
 /** A decorative stroke icon (the accessible name goes on the button or a label beside it). */

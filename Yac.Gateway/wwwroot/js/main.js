@@ -9,12 +9,20 @@ import { initAuth } from './views/auth.js';
 import { createSidebar } from './views/sidebar.js';
 import { createConversation } from './views/conversation.js';
 import { createDialogs } from './views/dialogs.js';
+import { createSearch } from './views/search.js';
 
 const typingIntervalMs = 3000;
 
 const api = new Api();
 const store = new Store();
-const socket = new ChatSocket(api, () => Object.fromEntries([...store.chats.values()].map((chat) => [chat.id, chat.lastSeq])));
+const socket = new ChatSocket(api, () => {
+  const chats = {};
+  const revs = {};
+  for (const chat of store.chats.values()) {
+    if (chat.rev > 0) revs[chat.id] = chat.rev; else chats[chat.id] = chat.lastSeq;
+  }
+  return { chats, revs };
+});
 
 // --- Loading what the views need ----------------------------------------------------------------
 
@@ -130,6 +138,7 @@ socket.addEventListener('hello', (event) => {
 
 socket.addEventListener('frame', (event) => {
   const frame = event.detail;
+  if (frame.rev !== undefined) store.noteRev(frame.chatId, frame.rev);
   switch (frame.type) {
     case 'message': {
       const { type, ...message } = frame;
@@ -148,6 +157,15 @@ socket.addEventListener('frame', (event) => {
       if (previousLastSeq > 0 && message.seq > previousLastSeq + 1) fillGap(message.chatId, previousLastSeq, message.seq);
       break;
     }
+    case 'messageUpdated':
+      store.updateMessage(frame.chatId, frame.message);
+      break;
+    case 'chatUpdated':
+      if (store.chats.has(frame.chatId) && frame.chat) {
+        store.upsertChat(frame.chat);
+        ensureUsers(frame.chat.members.map((member) => member.userId));
+      }
+      break;
     case 'read':
       if (frame.userId === store.me.id) store.markRead(frame.chatId, frame.seq);
       else store.setReadBy(frame.chatId, frame.userId, frame.seq);
@@ -185,6 +203,7 @@ socket.addEventListener('ack', (event) => {
   if (!pending) return;
   store.addMessages(ack.chatId, [{
     id: ack.messageId, chatId: ack.chatId, seq: ack.seq, senderId: store.me.id, text: pending.text, sentAt: ack.sentAt, clientMsgId: ack.clientMsgId,
+    editedAt: null, deletedAt: null, replyToSeq: pending.replyToSeq ?? null, reactions: [],
   }], { live: true });
 });
 
@@ -200,6 +219,8 @@ socket.addEventListener('revoked', () => {
 // --- User actions -------------------------------------------------------------------------------
 
 const lastTypingSent = new Map();
+/** Quoted originals asked for once each (a reply to a message older than the loaded history). */
+const quoteRequests = new Set();
 const readQueue = new Map();
 const readsInFlight = new Set();
 
@@ -215,10 +236,85 @@ function openChat(chatId) {
 }
 
 const actions = {
-  send(chatId, text) {
+  send(chatId, text, replyToSeq = null) {
     const clientMsgId = newClientMsgId();
-    store.addPending(chatId, clientMsgId, text);
-    socket.send(chatId, clientMsgId, text);
+    store.addPending(chatId, clientMsgId, text, replyToSeq);
+    socket.send(chatId, clientMsgId, text, replyToSeq);
+  },
+
+  /** Edits, deletes and reactions go over REST; their result reaches every page as messageUpdated. */
+  async edit(chatId, seq, text) {
+    try {
+      store.updateMessage(chatId, await api.editMessage(chatId, seq, text));
+      return true;
+    } catch (error) {
+      toast(error.userMessage ?? 'Could not edit the message.', { error: true });
+      return false;
+    }
+  },
+
+  async remove(chatId, seq) {
+    try {
+      await api.deleteMessage(chatId, seq);
+    } catch (error) {
+      toast(error.userMessage ?? 'Could not delete the message.', { error: true });
+    }
+  },
+
+  async toggleReaction(chatId, seq, emoji) {
+    const message = store.messageBySeq(chatId, seq);
+    const mine = message?.reactions?.some((reaction) => reaction.emoji === emoji && reaction.userIds.includes(store.me.id));
+    try {
+      if (mine) await api.unreact(chatId, seq, emoji); else await api.react(chatId, seq, emoji);
+    } catch (error) {
+      toast(error.userMessage ?? 'Could not react.', { error: true });
+    }
+  },
+
+  /** The message a reply quotes: held, or fetched once (it may be older than the loaded history). */
+  async quoted(chatId, seq) {
+    const held = store.messageBySeq(chatId, seq);
+    if (held) return held;
+    const key = `${chatId}:${seq}`;
+    if (quoteRequests.has(key)) return null;
+    quoteRequests.add(key);
+    try {
+      const page = await api.messages(chatId, { afterSeq: seq - 1, limit: 1 });
+      const message = page.messages.find((candidate) => candidate.seq === seq);
+      const chat = store.chats.get(chatId);
+      if (!message || !chat) return null;
+      chat.quoted.set(seq, message);
+      ensureUsers([message.senderId]);
+      store.changed('messages', chatId);
+      return message;
+    } catch {
+      return null;
+    }
+  },
+
+  /** Loads older pages until the message with `seq` is held (at most 40 pages); whether it is. */
+  async reveal(chatId, seq) {
+    for (let page = 0; page < 40; page++) {
+      const chat = store.chats.get(chatId);
+      if (!chat) return false;
+      if (chat.messages.has(seq)) return true;
+      if (chat.historyLoaded && !chat.hasMoreBefore) return false;
+      if (chat.loadingHistory) await new Promise((resolve) => { setTimeout(resolve, 100); });
+      else await loadHistory(chatId, { older: chat.historyLoaded });
+    }
+    return store.chats.get(chatId)?.messages.has(seq) ?? false;
+  },
+
+  async search(q) {
+    const { results } = await api.search(q, { limit: 50 });
+    ensureUsers(results.map((message) => message.senderId));
+    return results;
+  },
+
+  /** Opens a chat at a message (a search hit). */
+  openAt(chatId, seq) {
+    pendingFocus = { chatId, seq };
+    if (store.activeChatId === chatId) focusPending(); else openChat(chatId);
   },
 
   async retry(chatId, clientMsgId) {
@@ -228,7 +324,7 @@ const actions = {
     const pending = store.chats.get(chatId)?.pending.get(clientMsgId);
     if (!pending) return;
     try {
-      const message = await api.sendMessage(chatId, clientMsgId, pending.text);
+      const message = await api.sendMessage(chatId, clientMsgId, pending.text, pending.replyToSeq);
       socket.discard(clientMsgId);
       store.addMessages(chatId, [message], { live: true });
     } catch (error) {
@@ -339,11 +435,13 @@ const auth = initAuth(api, () => startSession());
 let sidebar;
 let conversation;
 let dialogs;
+let search;
 
 function createViews() {
   sidebar = createSidebar(store);
   conversation = createConversation(store, actions);
   dialogs = createDialogs(store, actions);
+  search = createSearch(store, actions);
   $('#new-chat-button').addEventListener('click', () => dialogs.newChat.open());
   $('#join-button').addEventListener('click', () => dialogs.join.open());
   $('#info-button').addEventListener('click', () => dialogs.info.open(store.activeChatId));
@@ -380,14 +478,25 @@ async function route() {
   showChat(page === 'chat' ? chatId : null);
 }
 
+/** A message to scroll to once its chat is open (a search hit), and the scroll. */
+let pendingFocus = null;
+async function focusPending() {
+  const target = pendingFocus;
+  if (!target || store.activeChatId !== target.chatId) return;
+  pendingFocus = null;
+  if (await actions.reveal(target.chatId, target.seq)) conversation.scrollToMessage(target.seq);
+  else toast('That message is no longer in this chat.');
+}
+
 function showChat(chatId) {
   store.activeChatId = chatId;
   conversation.show(chatId);
   store.changed('active');
   if (!chatId) return;
   const chat = store.chats.get(chatId);
-  if (!chat.historyLoaded) loadHistory(chatId);
+  if (!chat.historyLoaded && !pendingFocus) loadHistory(chatId);
   if (!chat.members) refreshChat(chatId);
+  focusPending();
 }
 
 let signingOut = false;
@@ -432,6 +541,7 @@ function resetStore() {
   store.online.clear();
   store.activeChatId = null;
   sidebar.reset();
+  search.reset();
   store.changed('chats');
 }
 

@@ -31,7 +31,10 @@ export class ChatSocket extends EventTarget {
   #lastFrameAt = 0;
   #pending = new Map();
 
-  /** @param resumePoints a function returning {chatId: lastSeenSeq} for every chat on screen */
+  /**
+   * @param resumePoints a function returning {chats: {chatId: lastSeenSeq}, revs: {chatId: lastSeenRev}}:
+   * by rev where the page knows the chat's rev (edits, deletes and reactions are replayed too), by seq otherwise
+   */
   constructor(api, resumePoints) {
     super();
     this.#api = api;
@@ -62,8 +65,8 @@ export class ChatSocket extends EventTarget {
   }
 
   /** Sends a message; it stays pending (and is re-sent after reconnects) until its ack. */
-  send(chatId, clientMsgId, text) {
-    this.#pending.set(clientMsgId, { chatId, clientMsgId, text, failed: false, attempts: 0, timer: 0 });
+  send(chatId, clientMsgId, text, replyToSeq = null) {
+    this.#pending.set(clientMsgId, { chatId, clientMsgId, text, replyToSeq, failed: false, attempts: 0, timer: 0 });
     this.#transmit(clientMsgId);
   }
 
@@ -178,8 +181,8 @@ export class ChatSocket extends EventTarget {
     this.#ready = true;
     this.#attempt = 0;
     this.#startHeartbeat(frame.heartbeatSeconds);
-    const chats = this.#resumePoints();
-    if (Object.keys(chats).length) this.#sendFrame({ type: 'resume', chats });
+    const { chats, revs } = this.#resumePoints();
+    if (Object.keys(chats).length || Object.keys(revs).length) this.#sendFrame({ type: 'resume', chats, revs });
     for (const [clientMsgId, pending] of this.#pending) {
       if (!pending.failed || transientCodes.has(pending.code)) {
         pending.failed = false;
@@ -214,7 +217,8 @@ export class ChatSocket extends EventTarget {
     if (!pending || pending.failed) return;
     clearTimeout(pending.timer);
     // While disconnected the message simply waits: the next hello sends it.
-    if (!this.#sendFrame({ type: 'send', chatId: pending.chatId, clientMsgId, text: pending.text })) return;
+    const reply = pending.replyToSeq ? { replyToSeq: pending.replyToSeq } : {};
+    if (!this.#sendFrame({ type: 'send', chatId: pending.chatId, clientMsgId, text: pending.text, ...reply })) return;
     pending.attempts++;
     pending.timer = setTimeout(() => this.#fail(pending, 'timeout', 'No answer from the server'), ackTimeoutMs);
   }

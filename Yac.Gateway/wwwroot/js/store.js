@@ -1,5 +1,6 @@
-// Client state: chats, their messages (deduplicated by chatId + seq, ordered by seq), pending
-// sends, unread counts, people, presence and typing. Views subscribe to `change` events
+// Client state: chats, their messages (deduplicated by chatId + seq, ordered by seq; edits,
+// deletes and reactions applied in place), pending sends, unread counts, people, presence and
+// typing, and each chat's latest rev (where the next resume starts). Views subscribe to `change` events
 // ({detail: {kind, chatId}}) and redraw what they show.
 
 export class Store extends EventTarget {
@@ -91,9 +92,57 @@ export class Store extends EventTarget {
     return added;
   }
 
-  addPending(chatId, clientMsgId, text) {
+  /**
+   * A change with a rev was applied (the socket delivers them in rev order without gaps), so a
+   * resume after a reconnect starts after it.
+   */
+  noteRev(chatId, rev) {
     const chat = this.chats.get(chatId);
-    chat.pending.set(clientMsgId, { clientMsgId, text, state: 'pending', createdAt: new Date().toISOString(), senderId: this.me.id });
+    if (chat && Number.isInteger(rev) && rev > chat.rev) chat.rev = rev;
+  }
+
+  /**
+   * A message as it is now (edited, deleted, reacted to): replaces the copy held, if any. History
+   * pages never replace a held message: every later change of it arrives as one of these.
+   */
+  updateMessage(chatId, message) {
+    const chat = this.chats.get(chatId);
+    if (!chat) return;
+    if (chat.messages.has(message.seq)) {
+      chat.messages.set(message.seq, message);
+      chat.invalidate();
+    }
+    if (chat.quoted.has(message.seq)) chat.quoted.set(message.seq, message);
+    if (chat.lastMessage?.seq === message.seq) chat.lastMessage = message;
+    this.changed('messages', chatId);
+  }
+
+  /** A message held, or fetched once only to be quoted by a reply. */
+  messageBySeq(chatId, seq) {
+    const chat = this.chats.get(chatId);
+    return chat?.messages.get(seq) ?? chat?.quoted.get(seq) ?? null;
+  }
+
+  /** My newest message of a chat that can still be edited (for the Up arrow). */
+  lastEditable(chatId) {
+    const chat = this.chats.get(chatId);
+    if (!chat) return null;
+    const mine = chat.orderedMessages().filter((message) => message.senderId === this.me?.id && !message.deletedAt);
+    return mine.at(-1) ?? null;
+  }
+
+  /** Whether I may delete this message: mine, or any in a group I own or administer. */
+  canDelete(chatId, message) {
+    if (message.deletedAt) return false;
+    if (message.senderId === this.me?.id) return true;
+    const chat = this.chats.get(chatId);
+    const role = chat?.members?.find((member) => member.userId === this.me?.id)?.role;
+    return chat?.kind === 'group' && (role === 'owner' || role === 'admin');
+  }
+
+  addPending(chatId, clientMsgId, text, replyToSeq = null) {
+    const chat = this.chats.get(chatId);
+    chat.pending.set(clientMsgId, { clientMsgId, text, replyToSeq, state: 'pending', createdAt: new Date().toISOString(), senderId: this.me.id });
     chat.activityAt = Date.now();
     this.changed('messages', chatId);
   }
@@ -166,6 +215,8 @@ export class ChatState {
     this.lastReadSeq = summary.lastReadSeq ?? 0;
     this.unreadCount = summary.unreadCount ?? 0;
     this.lastMessage = summary.lastMessage ?? null;
+    /** The latest change of this chat applied here (0: none known; resume by seq then). */
+    this.rev = summary.rev ?? 0;
     this.activityAt = this.lastMessage ? Date.parse(this.lastMessage.sentAt) : 0;
     this.order = order;
     this.members = summary.members ?? null;
@@ -174,6 +225,8 @@ export class ChatState {
     this.messages = new Map();
     /** @type {Map<string, object>} clientMsgId -> pending message */
     this.pending = new Map();
+    /** @type {Map<number, object>} seq -> a message not in the loaded history, fetched to quote it */
+    this.quoted = new Map();
     this.readBy = new Map();
     this.typing = new Map();
     this.historyLoaded = false;

@@ -44,7 +44,7 @@ export function createSidebar(store) {
     const last = chat.lastMessage;
     const unread = chat.unreadCount > 0 ? chat.unreadCount : 0;
     const preview = last
-      ? `${last.senderId === store.me?.id ? 'You: ' : chat.kind === 'group' ? `${store.displayName(last.senderId)}: ` : ''}${last.text}`
+      ? `${last.senderId === store.me?.id ? 'You: ' : chat.kind === 'group' ? `${store.displayName(last.senderId)}: ` : ''}${last.deletedAt ? 'Message deleted' : last.text}`
       : chat.kind === 'group' ? (chat.visibility === 'public' ? 'Public group' : 'Private group') : 'No messages yet';
     const label = `${title}${unread ? `, ${unread} unread` : ''}`;
     return h('a', {
