@@ -23,12 +23,17 @@ public static class ChangeLog
         return revs.Count == 0 ? null : revs[0];
     }
 
-    /// <summary>Writes the change at <paramref name="rev"/> (the locked rev + 1) and moves the chat's rev to it.</summary>
-    public static async Task AppendAsync(ChatDbContext db, Guid chatId, long rev, string type, long? seq, Guid? userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the change at <paramref name="rev"/> (the locked rev + 1), with the trace of
+    /// <paramref name="cause"/>, and moves the chat's rev to it.
+    /// </summary>
+    public static async Task AppendAsync(
+        ChatDbContext db, Guid chatId, long rev, string type, long? seq, Guid? userId, ActivityContext cause, CancellationToken cancellationToken)
     {
+        var traceParent = ChangeTrace.Format(cause);
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO chat_changes (chat_id, rev, type, seq, user_id, changed_at)
-            VALUES ({chatId}, {rev}, {type}, {seq}, {userId}, clock_timestamp());
+            INSERT INTO chat_changes (chat_id, rev, type, seq, user_id, changed_at, trace_parent)
+            VALUES ({chatId}, {rev}, {type}, {seq}, {userId}, clock_timestamp(), {traceParent});
             UPDATE chats SET rev = {rev} WHERE id = {chatId};
             """, cancellationToken);
     }

@@ -311,9 +311,7 @@ public sealed partial class ChangePublisher(
         var moreWaiting = false;
         if (scan || recover.Count > 0)
         {
-            // Changes read back keep the trace of their fast-path copy, when there is one.
-            var causes = fast.Where(change => change.Cause != default).ToDictionary(change => (change.ChatId, change.Rev), change => change.Cause);
-            moreWaiting = await RecoverAsync(db, published, planned, recover, scan, outgoing, causes, cancellationToken);
+            moreWaiting = await RecoverAsync(db, published, planned, recover, scan, outgoing, cancellationToken);
         }
 
         var reached = await SendAsync(outgoing, cancellationToken);
@@ -341,7 +339,7 @@ public sealed partial class ChangePublisher(
     /// <summary>Reads from the log what the fast path did not bring, in rev order per chat, after what is published.</summary>
     private static async Task<bool> RecoverAsync(
         ChatDbContext db, Dictionary<Guid, long> published, Dictionary<Guid, long> planned, HashSet<Guid> recover, bool scan,
-        List<Outgoing> outgoing, Dictionary<(Guid, long), ActivityContext> causes, CancellationToken cancellationToken)
+        List<Outgoing> outgoing, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
@@ -380,8 +378,8 @@ public sealed partial class ChangePublisher(
             moreWaiting |= hasMore;
             foreach (var change in changes)
             {
-                outgoing.Add(new Outgoing(change.ChatId, change.Rev, change.Type, change.UserId, change.Seq, change.Frame,
-                    causes.GetValueOrDefault((change.ChatId, change.Rev))));
+                // The trace kept with the change in the log: the same whichever replica made it, however late.
+                outgoing.Add(new Outgoing(change.ChatId, change.Rev, change.Type, change.UserId, change.Seq, change.Frame, change.Cause));
             }
 
             planned[chatId] = changes.Count > 0 ? changes[^1].Rev : from;

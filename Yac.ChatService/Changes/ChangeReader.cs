@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Yac.ChatService.Chats;
 using Yac.ChatService.Infrastructure;
@@ -5,8 +6,8 @@ using Yac.ChatService.Messages;
 
 namespace Yac.ChatService.Changes;
 
-/// <summary>A change read back from the log, rendered as its frame.</summary>
-public sealed record LoggedChange(Guid ChatId, long Rev, string Type, Guid? UserId, long? Seq, byte[] Frame);
+/// <summary>A change read back from the log, rendered as its frame, with the trace of what made it.</summary>
+public sealed record LoggedChange(Guid ChatId, long Rev, string Type, Guid? UserId, long? Seq, byte[] Frame, ActivityContext Cause);
 
 /// <summary>
 /// Reads a chat's log back as frames, showing what each change concerns as it is now (a message
@@ -56,7 +57,8 @@ public static class ChangeReader
             // Every entry is written with what its frame needs; one that is not would leave a gap that
             // no fill can close, so it fails the read instead of silently going missing.
             changes.Add(new LoggedChange(chatId, change.Rev, change.Type, change.UserId, change.Seq,
-                frame ?? throw new InvalidOperationException($"Change {change.Rev} of chat {chatId} ({change.Type}) cannot be rendered.")));
+                frame ?? throw new InvalidOperationException($"Change {change.Rev} of chat {chatId} ({change.Type}) cannot be rendered."),
+                ChangeTrace.Parse(change.TraceParent)));
         }
 
         return (changes, hasMore);

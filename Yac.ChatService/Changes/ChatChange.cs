@@ -23,6 +23,9 @@ public sealed class ChatChange
     public Guid? UserId { get; set; }
 
     public DateTime ChangedAt { get; set; }
+
+    /// <summary>The <c>traceparent</c> of the activity that made the change (<see cref="ChangeTrace"/>).</summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>The change types: the contract's names of the frames that announce them.</summary>

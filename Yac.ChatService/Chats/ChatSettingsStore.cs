@@ -33,7 +33,7 @@ public sealed class ChatSettingsStore(ChatDbContext db, ChangePublisher publishe
 
             await db.Chats.Where(chat => chat.Id == chatId).ExecuteUpdateAsync(
                 chat => chat.SetProperty(x => x.Title, newTitle).SetProperty(x => x.Visibility, newVisibility), token);
-            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.ChatUpdated, seq: null, userId: null, token);
+            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.ChatUpdated, seq: null, userId: null, cause, token);
             return current + 1;
         }, cancellationToken);
 

@@ -97,6 +97,8 @@ public static class ChatsApi
         var now = utcNow.AddTicks(-(utcNow.Ticks % TimeSpan.TicksPerMicrosecond));
         // Every initial member joins in the chat's log (the creator first): revs 1..n, written with the chat.
         Guid[] memberIds = [creatorId, .. otherIds];
+        var cause = ChangeLog.Cause;
+        var traceParent = ChangeTrace.Format(cause);
         var chat = new Chat
         {
             Id = Guid.CreateVersion7(),
@@ -125,6 +127,7 @@ public static class ChatsApi
             Type = ChangeTypes.MemberJoined,
             UserId = id,
             ChangedAt = now,
+            TraceParent = traceParent,
         }));
         try
         {
@@ -137,7 +140,6 @@ public static class ChatsApi
             return TypedResults.Ok(await ReturnExistingDirectAsync(db, membership, chat.DirectKey!, [creatorId, otherIds[0]], cancellationToken));
         }
 
-        var cause = ChangeLog.Cause;
         publisher.Committed([.. memberIds.Select((id, index) => new CommittedChange(
             chat.Id, index + 1, ChangeTypes.MemberJoined, id, null, ChangeFrames.Member(ChangeTypes.MemberJoined, chat.Id, id, index + 1), cause))]);
 

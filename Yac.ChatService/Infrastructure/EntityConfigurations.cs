@@ -87,6 +87,7 @@ internal sealed class ChatChangeConfiguration : IEntityTypeConfiguration<Changes
         // Reads are always "this chat's changes after rev N": the primary key is exactly that index.
         builder.HasKey(change => new { change.ChatId, change.Rev });
         builder.Property(change => change.Type).HasMaxLength(32);
+        builder.Property(change => change.TraceParent).HasMaxLength(Changes.ChangeTrace.MaxLength);
         builder.HasOne<Chat>().WithMany().HasForeignKey(change => change.ChatId).OnDelete(DeleteBehavior.Cascade);
     }
 }

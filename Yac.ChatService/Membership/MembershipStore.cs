@@ -39,7 +39,7 @@ public sealed class MembershipStore(ChatDbContext db, ChangePublisher publisher)
                 return null;
             }
 
-            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.MemberJoined, seq: null, userId, token);
+            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.MemberJoined, seq: null, userId, cause, token);
             return current + 1;
         }, cancellationToken);
 
@@ -88,7 +88,7 @@ public sealed class MembershipStore(ChatDbContext db, ChangePublisher publisher)
                     """, token);
             }
 
-            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.MemberLeft, seq: null, userId, token);
+            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.MemberLeft, seq: null, userId, cause, token);
             return current + 1;
         }, cancellationToken);
 
@@ -129,7 +129,7 @@ public sealed class MembershipStore(ChatDbContext db, ChangePublisher publisher)
             await db.ChatMembers
                 .Where(m => m.ChatId == chatId && m.UserId == userId)
                 .ExecuteUpdateAsync(m => m.SetProperty(x => x.Role, role), token);
-            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.ChatUpdated, seq: null, userId: null, token);
+            await ChangeLog.AppendAsync(db, chatId, current + 1, ChangeTypes.ChatUpdated, seq: null, userId: null, cause, token);
             return (true, current + 1);
         }, cancellationToken);
 

@@ -215,6 +215,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, Change
         var sentAt = utcNow.AddTicks(-(utcNow.Ticks % TimeSpan.TicksPerMicrosecond));
         var decisions = new CommitOutcome[batch.Count];
         var accepted = new List<Message>(batch.Count);
+        var acceptedTraces = new List<string?>(batch.Count); // each accepted message's cause, for its log entry
         for (var index = 0; index < batch.Count; index++)
         {
             var pending = batch[index];
@@ -256,6 +257,7 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, Change
             revs[pending.ChatId] = message.Rev;
             existing[key] = message;
             accepted.Add(message);
+            acceptedTraces.Add(ChangeTrace.Format(pending.Cause));
             decisions[index] = new CommitOutcome.Stored(message);
         }
 
@@ -291,12 +293,14 @@ public sealed partial class MessageCommitter(IServiceScopeFactory scopes, Change
             // The messages' entries in their chats' logs: written with them, or not at all.
             writes.BatchCommands.Add(Command(
                 """
-                INSERT INTO chat_changes (chat_id, rev, type, seq, changed_at)
-                SELECT chat_id, rev, 'message', seq, @sent_at FROM unnest(@chat_ids, @revs, @seqs) AS s(chat_id, rev, seq)
+                INSERT INTO chat_changes (chat_id, rev, type, seq, changed_at, trace_parent)
+                SELECT chat_id, rev, 'message', seq, @sent_at, trace_parent
+                FROM unnest(@chat_ids, @revs, @seqs, @trace_parents) AS s(chat_id, rev, seq, trace_parent)
                 """,
                 Parameter("chat_ids", accepted.Select(message => message.ChatId).ToArray()),
                 Parameter("revs", accepted.Select(message => message.Rev).ToArray()),
                 Parameter("seqs", accepted.Select(message => message.Seq).ToArray()),
+                Parameter("trace_parents", acceptedTraces.ToArray()),
                 Parameter("sent_at", sentAt)));
             writes.BatchCommands.Add(Command(
                 """

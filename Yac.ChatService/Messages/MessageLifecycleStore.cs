@@ -222,7 +222,7 @@ public sealed class MessageLifecycleStore(ChatDbContext db, ChangePublisher publ
             }
 
             var rev = current + 1;
-            await ChangeLog.AppendAsync(db, chatId, rev, ChangeTypes.MessageUpdated, seq, userId: null, token);
+            await ChangeLog.AppendAsync(db, chatId, rev, ChangeTypes.MessageUpdated, seq, userId: null, cause, token);
             var response = await MessageReactions.ToResponseAsync(db, message, token);
             return (new LifecycleOutcome.Done(response),
                 new CommittedChange(chatId, rev, ChangeTypes.MessageUpdated, null, seq, ChangeFrames.MessageUpdated(response, rev), cause));

@@ -121,13 +121,13 @@ public sealed class FaultInjectionTests(FaultAppFixture fixture, ITestOutputHelp
         var chatId = await fixture.CreateGroupAsync(alice, [bob], timeout.Token);
         await using var bobSocket = await TestWebSocket.ConnectAsync(first, bob.AccessToken, timeout.Token);
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis", timeout.Token))!);
-        var published = System.Threading.Channels.Channel.CreateUnbounded<long>();
+        var published = System.Threading.Channels.Channel.CreateUnbounded<(long Rev, string? TraceParent)>();
         (await redis.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(Yac.Contracts.Channels.Chat(chatId)))).OnMessage(message =>
         {
             var envelope = JsonSerializer.Deserialize((byte[])message.Message!, Yac.Contracts.ContractsJsonContext.Default.EventEnvelope)!;
             if (envelope.Type == Yac.Contracts.EventTypes.ChatChange)
             {
-                published.Writer.TryWrite(envelope.Data.GetProperty("rev").GetInt64());
+                published.Writer.TryWrite((envelope.Data.GetProperty("rev").GetInt64(), envelope.TraceParent));
             }
         });
         try
@@ -135,7 +135,16 @@ public sealed class FaultInjectionTests(FaultAppFixture fixture, ITestOutputHelp
             // The publisher is held: ChatService commits and acknowledges, and publishes nothing.
             fixture.PublisherPaused = true;
             using var aliceHttp = fixture.CreateClient("gateway", alice);
-            var seq = await aliceHttp.SendOverRestAsync(chatId, "committed, then the publisher died", timeout.Token);
+            // The sender's trace: kept with the change in the log, it survives the crash too.
+            var traceId = ActivityTraceId.CreateRandom().ToHexString();
+            using var send = new HttpRequestMessage(HttpMethod.Post, $"/api/chats/{chatId}/messages")
+            {
+                Content = JsonContent.Create(new { clientMsgId = "traced", text = "committed, then the publisher died" }),
+            };
+            send.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using var sent = await aliceHttp.SendAsync(send, timeout.Token);
+            Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+            var seq = (await sent.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)).GetProperty("seq").GetInt64();
             await Task.Delay(TimeSpan.FromSeconds(2), timeout.Token);
             Assert.False(published.Reader.TryRead(out var early), $"rev {early} was published while the publisher was held");
 
@@ -143,7 +152,9 @@ public sealed class FaultInjectionTests(FaultAppFixture fixture, ITestOutputHelp
             await fixture.KillAsync("chat", timeout.Token);
             fixture.PublisherPaused = false;
             await fixture.StartAsync("chat", timeout.Token);
-            Assert.Equal(3, await published.Reader.ReadAsync(timeout.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(20), timeout.Token));
+            var (rev, traceParent) = await published.Reader.ReadAsync(timeout.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(20), timeout.Token);
+            Assert.Equal(3, rev);
+            Assert.Matches($"^00-{traceId}-[0-9a-f]{{16}}-01$", traceParent);
             var message = await bobSocket.NextWhereAsync(frame => frame.Type() == "message", timeout.Token, TimeSpan.FromSeconds(20));
             Assert.Equal(seq, message.Seq());
         }
