@@ -262,22 +262,38 @@ public sealed class RateLimitTests(LowLimitsAppFixture fixture)
             await http.SendOverRestAsync(chatId, $"history {i}", timeout.Token);
         }
 
-        await using var socket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
+        // Whether the second resume reaches the gateway while the first is still reading the log is a
+        // race the test cannot win every time (the read is one local HTTP call): an attempt where the
+        // first one had already finished must show both answered in full, and then the test tries again
+        // on a new socket. Without the guard every attempt is of that kind, and the test fails.
         var resume = new { type = "resume", chats = new Dictionary<string, long> { [chatId.ToString()] = 0 } };
-        await socket.SendAsync(resume, timeout.Token);
-        await socket.SendAsync(resume, timeout.Token);
-
-        var frames = new List<JsonElement>();
-        while (frames.Count(frame => frame.Type() is "resumed" or "error") < 2)
+        for (var attempt = 1; ; attempt++)
         {
-            frames.Add(await socket.NextAsync(timeout.Token));
-        }
+            await using var socket = await TestWebSocket.ConnectAsync(first, alice.AccessToken, timeout.Token);
+            await socket.SendAsync(resume, timeout.Token);
+            await socket.SendAsync(resume, timeout.Token);
 
-        var answers = frames.Where(frame => frame.Type() is "resumed" or "error").ToList();
-        Assert.Equal("error", answers[0].Type());
-        Assert.Equal("rate_limited", answers[0].GetProperty("code").GetString());
-        Assert.Equal("resumed", answers[1].Type());
-        Assert.Equal(20, frames.Count(frame => frame.Type() == "message"));
+            var frames = new List<JsonElement>();
+            while (frames.Count(frame => frame.Type() is "resumed" or "error") < 2)
+            {
+                frames.Add(await socket.NextAsync(timeout.Token));
+            }
+
+            var answers = frames.Where(frame => frame.Type() is "resumed" or "error").Select(frame => frame.Type()).ToList();
+            var messages = frames.Count(frame => frame.Type() == "message");
+            if (answers[0] == "resumed" && attempt < 4)
+            {
+                Assert.Equal(["resumed", "resumed"], answers);
+                Assert.Equal(40, messages);
+                await socket.CloseAsync(timeout.Token);
+                continue;
+            }
+
+            Assert.Equal(["error", "resumed"], answers);
+            Assert.Equal("rate_limited", frames.First(frame => frame.Type() == "error").GetProperty("code").GetString());
+            Assert.Equal(20, messages);
+            return;
+        }
     }
 
     private static async Task<TestWebSocket> ConnectWhenAdmittedAsync(Uri replica, string accessToken, CancellationToken cancellationToken)
