@@ -128,12 +128,14 @@ socket.addEventListener('status', (event) => {
   store.changed('connection');
 });
 
-let helloCount = 0;
 socket.addEventListener('hello', (event) => {
   // Which replica holds the socket: handy when reading logs and traces.
   $('#connection').dataset.gatewayId = event.detail.gatewayId ?? '';
-  // After a reconnect, chats may have been created, joined or left meanwhile.
-  if (helloCount++ > 0) refreshChatList();
+  // Every hello, the first too: a chat created or joined between the list read before the socket
+  // and the socket's subscriptions reaches it neither live nor in that list (a direct chat opened
+  // right after sign-up did). From hello on, every change arrives live; after a reconnect, chats
+  // may also have been created, joined or left meanwhile.
+  refreshChatList();
 });
 
 socket.addEventListener('frame', (event) => {
@@ -523,7 +525,6 @@ async function startSession() {
 api.addEventListener('signedout', () => {
   socket.stop();
   sessionStarted = false;
-  helloCount = 0;
   const wasUserChoice = signingOut;
   signingOut = false;
   resetStore();
