@@ -11,11 +11,11 @@ namespace Yac.ChatService.Limits;
 /// </summary>
 public static class ChatRateLimits
 {
-    /// <summary>Sends, over REST and over every socket of every device (the gateway's batches) together.</summary>
+    /// <summary>
+    /// Sends, over REST and over every socket of every device (the gateway's batches) together, and
+    /// edits, deletes and reaction changes: everything a user writes into chats spends one budget.
+    /// </summary>
     public const string Sends = "sends";
-
-    /// <summary>Edits, deletes and reaction changes.</summary>
-    public const string MessageChanges = "message-changes";
 
     /// <summary>Chats created.</summary>
     public const string ChatCreation = "chat-creation";
@@ -29,7 +29,6 @@ public static class ChatRateLimits
     public static readonly RateLimitPolicy[] Policies =
     [
         new(Sends, RateLimitScope.User, FixedWindowLimit.Of(3000, TimeSpan.FromMinutes(1))),
-        new(MessageChanges, RateLimitScope.User, FixedWindowLimit.Of(600, TimeSpan.FromMinutes(1))),
         new(ChatCreation, RateLimitScope.User, FixedWindowLimit.Of(200, TimeSpan.FromMinutes(1))),
         new(MemberChanges, RateLimitScope.User, FixedWindowLimit.Of(600, TimeSpan.FromMinutes(1))),
         new(Reads, RateLimitScope.User, FixedWindowLimit.Of(1200, TimeSpan.FromMinutes(1))),

@@ -26,24 +26,24 @@ public static class MessageLifecycleApi
         message.MapPatch(string.Empty, EditAsync)
             .WithName("EditMessage")
             .WithSummary("Change the text of your own message")
-            .RequireRateLimiting(ChatRateLimits.MessageChanges)
+            .RequireRateLimiting(ChatRateLimits.Sends)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status409Conflict);
         message.MapDelete(string.Empty, DeleteAsync)
             .WithName("DeleteMessage")
             .WithSummary("Delete a message (yours, or any as an owner or admin of a group); a tombstone stays")
-            .RequireRateLimiting(ChatRateLimits.MessageChanges)
+            .RequireRateLimiting(ChatRateLimits.Sends)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         message.MapPut("/reactions/{emoji}", AddReactionAsync)
             .WithName("AddReaction")
             .WithSummary("React with an emoji (idempotent)")
-            .RequireRateLimiting(ChatRateLimits.MessageChanges)
+            .RequireRateLimiting(ChatRateLimits.Sends)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status409Conflict);
         message.MapDelete("/reactions/{emoji}", RemoveReactionAsync)
             .WithName("RemoveReaction")
             .WithSummary("Take your reaction back (idempotent)")
-            .RequireRateLimiting(ChatRateLimits.MessageChanges)
+            .RequireRateLimiting(ChatRateLimits.Sends)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         message.MapGet("/versions", GetVersionsAsync)
             .WithName("GetMessageVersions")

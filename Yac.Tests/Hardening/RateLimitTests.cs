@@ -108,25 +108,48 @@ public sealed class RateLimitTests(LowLimitsAppFixture fixture)
     }
 
     [Fact]
-    public async Task EditsAndReactionsShareABudgetAndBeyondItAre429()
+    public async Task EditsAndReactionsSpendTheSendBudgetAndBeyondItAre429()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var alice = await fixture.RegisterAndLoginAsync("alice", cancellationToken: timeout.Token);
         var chatId = await fixture.CreateGroupAsync(alice, [], timeout.Token);
         using var http = fixture.CreateClient("gateway", alice);
         var seq = await http.SendOverRestAsync(chatId, "to be edited", timeout.Token);
+        var reaction = $"/api/chats/{chatId}/messages/{seq}/reactions/{Uri.EscapeDataString("👍")}";
 
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i <= LowLimitsAppFixture.SmallBudget; i++)
+        // The budget less the first send and the three changes below goes on sends.
+        var fill = await Task.WhenAll(Enumerable.Range(0, LowLimitsAppFixture.Sends - 4).Select(async index =>
         {
-            using var response = i % 2 == 0
-                ? await http.PatchAsJsonAsync($"/api/chats/{chatId}/messages/{seq}", new { text = $"edit {i}" }, timeout.Token)
-                : await http.PutAsync($"/api/chats/{chatId}/messages/{seq}/reactions/{Uri.EscapeDataString("👍")}", content: null, timeout.Token);
-            statuses.Add(response.StatusCode);
+            using var response = await http.PostAsJsonAsync(
+                $"/api/chats/{chatId}/messages", new { clientMsgId = $"fill-{index}", text = $"fill {index}" }, timeout.Token);
+            return response.StatusCode;
+        }));
+        var changes = new List<HttpStatusCode>();
+        using (var edit = await http.PatchAsJsonAsync($"/api/chats/{chatId}/messages/{seq}", new { text = "edited" }, timeout.Token))
+        {
+            changes.Add(edit.StatusCode);
         }
 
-        Assert.All(statuses.Take(LowLimitsAppFixture.SmallBudget), status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.NoContent, $"{status}"));
-        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        using (var react = await http.PutAsync(reaction, content: null, timeout.Token))
+        {
+            changes.Add(react.StatusCode);
+        }
+
+        using (var unreact = await http.DeleteAsync(reaction, timeout.Token))
+        {
+            changes.Add(unreact.StatusCode);
+        }
+
+        using var editOver = await http.PatchAsJsonAsync($"/api/chats/{chatId}/messages/{seq}", new { text = "over" }, timeout.Token);
+        using var reactOver = await http.PutAsync(reaction, content: null, timeout.Token);
+        using var sendOver = await http.PostAsJsonAsync($"/api/chats/{chatId}/messages", new { clientMsgId = "over", text = "over" }, timeout.Token);
+
+        Assert.All(fill, status => Assert.Equal(HttpStatusCode.Created, status));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NoContent, HttpStatusCode.NoContent], changes);
+        await ProblemAssert.IsProblemAsync(editOver, HttpStatusCode.TooManyRequests);
+        Assert.NotNull(editOver.Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.TooManyRequests, reactOver.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, sendOver.StatusCode);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class LowLimitsAppFixture : YacAppFixture
     {
         var chat = builder.CreateResourceBuilder<ProjectResource>("chat");
         SetLimit(chat, "sends", Sends);
-        foreach (var policy in new[] { "message-changes", "chat-creation", "member-changes", "reads" })
+        foreach (var policy in new[] { "chat-creation", "member-changes", "reads" })
         {
             SetLimit(chat, policy, SmallBudget);
         }

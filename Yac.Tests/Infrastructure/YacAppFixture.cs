@@ -59,8 +59,7 @@ public class YacAppFixture : IAsyncLifetime
         // as one user far beyond a person's rate; the per-user budgets themselves are tested on an
         // app with small ones (LowLimitsAppFixture, whose settings come later and win).
         builder.CreateResourceBuilder<ProjectResource>("chat")
-            .WithEnvironment("Yac__RateLimits__sends__PermitLimit", "1000000")
-            .WithEnvironment("Yac__RateLimits__message-changes__PermitLimit", "1000000");
+            .WithEnvironment("Yac__RateLimits__sends__PermitLimit", "1000000");
         ConfigureApp(builder);
         App = await builder.BuildAsync(timeout.Token);
         States = new ResourceStates(App);
