@@ -1,3 +1,4 @@
+using Yac.Gateway.Proxy;
 using Yac.Gateway.Sockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,12 @@ app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapWebSocketApi();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseDependencyGate();
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 
 app.Run();

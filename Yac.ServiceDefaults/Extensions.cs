@@ -22,6 +22,12 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
 
+    /// <summary>
+    /// Whether the service can serve its API: every check but Redis's (a service without Redis still
+    /// serves; what it publishes waits in its log). What the gateway probes to fail fast.
+    /// </summary>
+    public const string ServingEndpointPath = "/health/serving";
+
     /// <summary>Meters and activity sources whose names start with this are exported.</summary>
     public const string TelemetryPrefix = "Yac.";
 
@@ -94,13 +100,19 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (ready: every registered check, PostgreSQL and Redis included) and
-    /// <c>/alive</c> (liveness: the process answers). Both are served in every environment
-    /// because they are what an orchestrator probes.
+    /// Maps <c>/health</c> (ready: every registered check, PostgreSQL and Redis included),
+    /// <c>/health/serving</c> (every check but Redis's: what callers probe) and <c>/alive</c>
+    /// (liveness: the process answers). All are served in every environment because they are
+    /// what an orchestrator and the gateway probe.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        app.MapHealthChecks(ServingEndpointPath, new HealthCheckOptions
+        {
+            Predicate = check => !check.Name.Contains("redis", StringComparison.OrdinalIgnoreCase),
+            ResponseWriter = WriteHealthAsync,
+        });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag),

@@ -8,11 +8,16 @@ namespace Yac.ChatService.Users;
 /// <summary>
 /// Answers "does this user exist?" by asking Identity (the source of truth for users) with the
 /// caller's own token. Users are never deleted, so a user once seen is remembered for a while and
-/// adding a known user costs no call.
+/// adding a known user costs no call. Its client gives Identity a short budget
+/// (<see cref="AttemptTimeout"/>, <see cref="TotalTimeout"/>): a request that needs a lookup while
+/// Identity is down answers 503 within seconds, not after the default 30 s.
 /// </summary>
 public sealed partial class UserDirectory(HttpClient http, IMemoryCache knownUsers, ILogger<UserDirectory> logger)
 {
     private const int MaxConcurrentLookups = 8;
+
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1.5);
+    public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(3);
 
     private static readonly TimeSpan s_rememberFor = TimeSpan.FromHours(1);
 
@@ -51,8 +56,10 @@ public sealed partial class UserDirectory(HttpClient http, IMemoryCache knownUse
         {
             response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
-        catch (HttpRequestException exception)
+        catch (Exception exception) when (exception is HttpRequestException or Polly.ExecutionRejectedException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Refused, timed out (an attempt or the whole budget), or the circuit is open.
             LogIdentityUnreachable(exception);
             throw new UserDirectoryUnavailableException(exception);
         }

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Yac.Contracts;
 using Yac.Gateway.Delivery;
+using Yac.Gateway.Dependencies;
 
 namespace Yac.Gateway.Chats;
 
@@ -40,8 +41,13 @@ internal sealed record MarkReadRequest(long Seq);
 /// nothing stored twice), a read position never moves backwards, and GETs are reads.
 /// A singleton over a named client from <see cref="IHttpClientFactory"/>, so that handlers rotate
 /// even though the callers (sockets, the pool) live long.
+/// <para>
+/// While ChatService is down (<see cref="DependencyMonitor"/>) every call answers
+/// <see cref="ChatCallStatus.Unavailable"/> at once, and a call in flight when it goes down ends then:
+/// a send, a read or a socket's upgrade fails in seconds, not at the resilience handler's timeouts.
+/// </para>
 /// </summary>
-internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
+internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory, DependencyMonitor dependencies)
 {
     public const string HttpClientName = "chat";
     public const int MaxChangesPage = 500;
@@ -118,17 +124,29 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
     private async Task<ChatCallResult<T>> CallAsync<T>(
         HttpRequestMessage request, JsonTypeInfo<T>? jsonTypeInfo, CancellationToken cancellationToken)
     {
+        var chat = dependencies.Chat;
+        if (!await chat.IsAvailableAsync(cancellationToken))
+        {
+            return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
+        }
+
         var http = httpClientFactory.CreateClient(HttpClientName);
+        using var whileAvailable = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, chat.WhileAvailable);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, whileAvailable.Token);
+            if (response.StatusCode < HttpStatusCode.InternalServerError)
+            {
+                chat.RecordSuccess();
+            }
+
             var status = Map(response.StatusCode);
             if (status != ChatCallStatus.Ok || jsonTypeInfo is null)
             {
                 return new ChatCallResult<T>(status, default);
             }
 
-            var value = await response.Content.ReadFromJsonAsync(jsonTypeInfo, cancellationToken);
+            var value = await response.Content.ReadFromJsonAsync(jsonTypeInfo, whileAvailable.Token);
             return new ChatCallResult<T>(value is null ? ChatCallStatus.Unavailable : ChatCallStatus.Ok, value);
         }
         catch (HttpRequestException)
@@ -141,7 +159,7 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory)
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // The resilience handler's timeouts.
+            // The resilience handler's timeouts, or ChatService went down meanwhile.
             return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
         }
         catch (Polly.Timeout.TimeoutRejectedException)

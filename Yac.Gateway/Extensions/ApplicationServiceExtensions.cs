@@ -1,6 +1,9 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using Yac.Gateway.Chats;
 using Yac.Gateway.Delivery;
+using Yac.Gateway.Dependencies;
 using Yac.Gateway.Presence;
 using Yac.Gateway.Proxy;
 using Yac.Gateway.Sockets;
@@ -33,6 +36,9 @@ internal static class ApplicationServiceExtensions
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
             .Validate(
+                gateway => gateway.DependencyProbeInterval > TimeSpan.Zero && gateway.DependencyProbeTimeout > TimeSpan.Zero && gateway.DependencyFailuresToDown >= 1,
+                "Yac:Gateway:DependencyProbeInterval and DependencyProbeTimeout must be positive, DependencyFailuresToDown at least 1.")
+            .Validate(
                 gateway => gateway.PresenceHeartbeatInterval > TimeSpan.Zero && gateway.PresenceHeartbeatTtl >= 2 * gateway.PresenceHeartbeatInterval,
                 "Yac:Gateway:PresenceHeartbeatTtl must be at least twice PresenceHeartbeatInterval (and the interval positive).")
             .ValidateOnStart();
@@ -40,6 +46,7 @@ internal static class ApplicationServiceExtensions
             (webSockets, gateway) => webSockets.KeepAliveInterval = TimeSpan.FromSeconds(gateway.Value.HeartbeatSeconds));
 
         services.AddHttpClient(ChatServiceClient.HttpClientName, client => client.BaseAddress = new Uri("http://chat"));
+        AddDependencyMonitor(services);
         services.AddSingleton<ChatServiceClient>();
         services.AddSingletonHostedService<ChatSendBatcher>();
         services.AddSingleton<GatewayIdentity>();
@@ -54,6 +61,26 @@ internal static class ApplicationServiceExtensions
 
         ProtectTokensInTelemetry(builder);
         return builder;
+    }
+
+    /// <summary>The probes of ChatService and Identity, and one <c>/health</c> entry each (Degraded while down).</summary>
+    private static void AddDependencyMonitor(IServiceCollection services)
+    {
+        // A probe is one attempt with its own timeout: no retries, no circuit breaker in front of it.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental
+        services.AddHttpClient(DependencyMonitor.HttpClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingletonHostedService<DependencyMonitor>();
+        var health = services.AddHealthChecks();
+        foreach (var name in new[] { ProxyRoutes.ChatCluster, ProxyRoutes.IdentityCluster })
+        {
+            health.Add(new HealthCheckRegistration(
+                name,
+                provider => new DependencyHealthCheck(provider.GetRequiredService<DependencyMonitor>().ForCluster(name)!),
+                HealthStatus.Degraded,
+                tags: null));
+        }
     }
 
     private static void AddSingletonHostedService<T>(this IServiceCollection services)

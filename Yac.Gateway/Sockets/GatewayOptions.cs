@@ -91,6 +91,18 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often the gateway probes each service it calls (ChatService, Identity); see <c>DependencyMonitor</c>.</summary>
+    public TimeSpan DependencyProbeInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long one probe may take; one that takes longer failed.</summary>
+    public TimeSpan DependencyProbeTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>
+    /// Failed probes in a row (with no answered call in between) that take a service down: calls to it
+    /// are then refused at once (503, <c>unavailable</c>) until it answers again.
+    /// </summary>
+    public int DependencyFailuresToDown { get; set; } = 2;
+
     /// <summary>After a Redis reconnect, the catch-ups of every local chat are spread over this long.</summary>
     public TimeSpan ReconnectCatchUpSpread { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -143,6 +143,7 @@ internal static partial class WebSocketApi
 
         if (chats.Status != ChatCallStatus.Ok)
         {
+            context.Response.Headers.RetryAfter = "1";
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Chats unavailable",
                 detail: "The chat service cannot be reached; retry shortly."));
         }

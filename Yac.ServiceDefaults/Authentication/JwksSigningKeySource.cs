@@ -21,6 +21,10 @@ public sealed partial class JwksSigningKeySource(
     /// <summary>The named HttpClient that fetches the JWKS (service discovery and resilience apply).</summary>
     public const string HttpClientName = "yac-jwks";
 
+    /// <summary>One fetch's budget: a call waiting for keys while Identity is down waits this long at most.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1.5);
+    public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(3);
+
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private volatile KeySet? _keys;
     private DateTimeOffset _lastFetchAttempt = DateTimeOffset.MinValue;
@@ -72,7 +76,8 @@ public sealed partial class JwksSigningKeySource(
                 _keys = new KeySet(byKeyId, now);
                 LogFetched(byKeyId.Count, settings.JwksUri);
             }
-            catch (Exception exception) when (exception is HttpRequestException or JsonException or ArgumentException or TaskCanceledException)
+            catch (Exception exception) when (exception is HttpRequestException or JsonException or ArgumentException
+                or OperationCanceledException or Polly.ExecutionRejectedException)
             {
                 LogFetchFailed(exception, settings.JwksUri);
             }
