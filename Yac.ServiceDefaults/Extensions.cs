@@ -28,6 +28,9 @@ public static class Extensions
     /// </summary>
     public const string ServingEndpointPath = "/health/serving";
 
+    /// <summary>How long <see cref="ServingEndpointPath"/> waits for its checks before it answers "busy" (200).</summary>
+    public static readonly TimeSpan ServingChecksBudget = TimeSpan.FromSeconds(1);
+
     /// <summary>Meters and activity sources whose names start with this are exported.</summary>
     public const string TelemetryPrefix = "Yac.";
 
@@ -108,11 +111,7 @@ public static class Extensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
-        app.MapHealthChecks(ServingEndpointPath, new HealthCheckOptions
-        {
-            Predicate = check => !check.Name.Contains("redis", StringComparison.OrdinalIgnoreCase),
-            ResponseWriter = WriteHealthAsync,
-        });
+        app.MapGet(ServingEndpointPath, ServingAsync).ExcludeFromDescription();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag),
@@ -129,6 +128,31 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
+    }
+
+    /// <summary>
+    /// 503 when a check fails (the database refuses), 200 when they pass, and 200 "Busy" when they
+    /// take longer than <see cref="ServingChecksBudget"/>: the process answered, so it is alive, and
+    /// a swamped database (a login flood opening connections) makes a service slow, not down.
+    /// </summary>
+    private static async Task ServingAsync(HttpContext context, HealthCheckService health)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        budget.CancelAfter(ServingChecksBudget);
+        HealthReport report;
+        try
+        {
+            report = await health.CheckHealthAsync(check => !check.Name.Contains("redis", StringComparison.OrdinalIgnoreCase), budget.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsJsonAsync(new HealthResponse("Busy", []), HealthJsonContext.Default.HealthResponse, cancellationToken: context.RequestAborted);
+            return;
+        }
+
+        context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        await WriteHealthAsync(context, report);
     }
 
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)

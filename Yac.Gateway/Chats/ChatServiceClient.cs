@@ -42,7 +42,7 @@ internal sealed record MarkReadRequest(long Seq);
 /// A singleton over a named client from <see cref="IHttpClientFactory"/>, so that handlers rotate
 /// even though the callers (sockets, the pool) live long.
 /// <para>
-/// While ChatService is down (<see cref="DependencyMonitor"/>) every call answers
+/// With <see cref="Sockets.GatewayOptions.FailFastWhileDown"/>, while ChatService is down (<see cref="DependencyMonitor"/>) every call answers
 /// <see cref="ChatCallStatus.Unavailable"/> at once, and a call in flight when it goes down ends then:
 /// a send, a read or a socket's upgrade fails in seconds, not at the resilience handler's timeouts.
 /// </para>
@@ -125,13 +125,14 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory, De
         HttpRequestMessage request, JsonTypeInfo<T>? jsonTypeInfo, CancellationToken cancellationToken)
     {
         var chat = dependencies.Chat;
-        if (!await chat.IsAvailableAsync(cancellationToken))
+        if (dependencies.FailFast && !await chat.IsAvailableAsync(cancellationToken))
         {
             return new ChatCallResult<T>(ChatCallStatus.Unavailable, default);
         }
 
         var http = httpClientFactory.CreateClient(HttpClientName);
-        using var whileAvailable = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, chat.WhileAvailable);
+        using var whileAvailable = CancellationTokenSource.CreateLinkedTokenSource(
+            cancellationToken, dependencies.FailFast ? chat.WhileAvailable : CancellationToken.None);
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, whileAvailable.Token);

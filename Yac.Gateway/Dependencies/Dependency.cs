@@ -24,12 +24,14 @@ internal sealed class Dependency : IDisposable
 
     /// <param name="name">The service's name in service discovery (<c>chat</c>, <c>identity</c>).</param>
     /// <param name="failuresToDown">Failed probes in a row that take it down (<see cref="AvailabilityTracker"/>).</param>
+    /// <param name="quietPeriod">How long it must also have answered nothing.</param>
     /// <param name="probe">Asks the service once and records the outcome here.</param>
     /// <param name="timeProvider">The clock of the re-probes' spacing.</param>
-    public Dependency(string name, int failuresToDown, Func<Dependency, CancellationToken, Task> probe, TimeProvider timeProvider)
+    public Dependency(
+        string name, int failuresToDown, TimeSpan quietPeriod, Func<Dependency, CancellationToken, Task> probe, TimeProvider timeProvider)
     {
         Name = name;
-        _tracker = new AvailabilityTracker(failuresToDown);
+        _tracker = new AvailabilityTracker(failuresToDown, quietPeriod);
         _probe = probe;
         _timeProvider = timeProvider;
     }
@@ -92,7 +94,7 @@ internal sealed class Dependency : IDisposable
         bool cameBack;
         lock (_lock)
         {
-            cameBack = _tracker.RecordSuccess();
+            cameBack = _tracker.RecordSuccess(_timeProvider.GetUtcNow());
             if (cameBack)
             {
                 _whileAvailable = new CancellationTokenSource();
@@ -110,7 +112,7 @@ internal sealed class Dependency : IDisposable
         CancellationTokenSource? cut = null;
         lock (_lock)
         {
-            if (_tracker.RecordFailure())
+            if (_tracker.RecordFailure(_timeProvider.GetUtcNow()))
             {
                 cut = _whileAvailable;
             }

@@ -25,11 +25,15 @@ internal sealed partial class DependencyMonitor : BackgroundService
     {
         _httpClientFactory = httpClientFactory;
         _options = options.Value;
+        FailFast = _options.FailFastWhileDown;
         _logger = logger;
         Chat = Create(ProxyRoutes.ChatCluster, timeProvider);
         Identity = Create(ProxyRoutes.IdentityCluster, timeProvider);
         All = [Chat, Identity];
     }
+
+    /// <summary>Whether callers refuse calls to a dependency that is down (<see cref="GatewayOptions.FailFastWhileDown"/>).</summary>
+    public bool FailFast { get; }
 
     public Dependency Chat { get; }
 
@@ -62,7 +66,10 @@ internal sealed partial class DependencyMonitor : BackgroundService
 
     private Dependency Create(string name, TimeProvider timeProvider)
     {
-        var dependency = new Dependency(name, _options.DependencyFailuresToDown, ProbeAsync, timeProvider);
+        // A service that answered a call within about a probe's span is busy, not dead.
+        var quietPeriod = _options.DependencyProbeTimeout + _options.DependencyProbeInterval;
+        var dependency = new Dependency(
+            name, _options.DependencyFailuresToDown, quietPeriod, ProbeAsync, timeProvider);
         dependency.Changed += (changed, available) =>
         {
             if (available)
@@ -90,19 +97,20 @@ internal sealed partial class DependencyMonitor : BackgroundService
             if (response.IsSuccessStatusCode)
             {
                 dependency.RecordSuccess();
-                return;
+            }
+            else
+            {
+                dependency.RecordFailure();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return;
         }
         catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidOperationException)
         {
-            // Refused, reset, timed out, or no address resolved yet: all of it a failed probe.
+            // Refused, reset, timed out, or no address resolved yet.
+            dependency.RecordFailure();
         }
-
-        dependency.RecordFailure();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dependency {Dependency} is down: calls to it are refused at once until it answers again")]

@@ -4,10 +4,11 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Yac.Gateway.Proxy;
 
 /// <summary>
-/// The step of the REST proxy's pipeline that fails fast: a request for a service that is down
+/// The step of the REST proxy's pipeline that fails fast: with
+/// <see cref="Sockets.GatewayOptions.FailFastWhileDown"/>, a request for a service that is down
 /// (<see cref="DependencyMonitor"/>) is answered 503 problem details with <c>Retry-After: 1</c> at
-/// once; one in flight when its service goes down is ended then and answered the same way; and a
-/// failure of the forwarder itself (the service refused or dropped the connection, or timed out) is
+/// once, and one in flight when its service goes down is ended then and answered the same way; and
+/// always, a failure of the forwarder itself (the service refused or dropped the connection, or timed out) is
 /// that 503 too, instead of a bare 502/504. What the service answered, and what the forwarder
 /// refused as the client's own fault (a body too large, a client that went away), is left as it is.
 /// </summary>
@@ -17,8 +18,8 @@ internal static class DependencyGate
     {
         proxy.Use(async (context, next) =>
         {
-            var dependency = context.RequestServices.GetRequiredService<DependencyMonitor>()
-                .ForCluster(context.GetReverseProxyFeature().Route.Config.ClusterId);
+            var monitor = context.RequestServices.GetRequiredService<DependencyMonitor>();
+            var dependency = monitor.ForCluster(context.GetReverseProxyFeature().Route.Config.ClusterId);
             if (dependency is null)
             {
                 await next();
@@ -26,13 +27,14 @@ internal static class DependencyGate
             }
 
             var aborted = context.RequestAborted;
-            if (!await dependency.IsAvailableAsync(aborted))
+            if (monitor.FailFast && !await dependency.IsAvailableAsync(aborted))
             {
                 await UnavailableAsync(context, dependency);
                 return;
             }
 
-            using var whileAvailable = CancellationTokenSource.CreateLinkedTokenSource(aborted, dependency.WhileAvailable);
+            using var whileAvailable = CancellationTokenSource.CreateLinkedTokenSource(
+                aborted, monitor.FailFast ? dependency.WhileAvailable : CancellationToken.None);
             context.RequestAborted = whileAvailable.Token;
             try
             {

@@ -91,6 +91,14 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Whether calls to a service the probes found down are refused at once (REST 503, socket sends
+    /// <c>unavailable</c>, the upgrade 503) and calls in flight to it are cut. Off by default: under a
+    /// login flood on a busy 2-core machine a swamped Identity missed its probes for seconds and was
+    /// taken for dead (logins answered 503). The probes and their <c>/health</c> entries run either way.
+    /// </summary>
+    public bool FailFastWhileDown { get; set; }
+
     /// <summary>How often the gateway probes each service it calls (ChatService, Identity); see <c>DependencyMonitor</c>.</summary>
     public TimeSpan DependencyProbeInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
@@ -99,7 +107,8 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// Failed probes in a row (with no answered call in between) that take a service down: calls to it
-    /// are then refused at once (503, <c>unavailable</c>) until it answers again.
+    /// are then refused at once (503, <c>unavailable</c>) until it answers again. It must also have
+    /// answered no call for a probe's span (timeout plus interval): a busy service is not down.
     /// </summary>
     public int DependencyFailuresToDown { get; set; } = 2;
 

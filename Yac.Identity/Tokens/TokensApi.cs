@@ -46,7 +46,7 @@ public static class TokensApi
         }
 
         var user = await db.Users.FirstOrDefaultAsync(user => user.Username == username, cancellationToken);
-        var (isValid, rehashNeeded) = passwords.Verify(user, request.Password!);
+        var (isValid, rehashNeeded) = await passwords.VerifyAsync(user, request.Password!, cancellationToken);
         if (!isValid)
         {
             // The permit is kept: it counts as a failure until its window ends.
@@ -57,7 +57,7 @@ public static class TokensApi
 
         if (rehashNeeded)
         {
-            user!.PasswordHash = passwords.Hash(user, request.Password!);
+            user!.PasswordHash = await passwords.HashAsync(user, request.Password!, cancellationToken);
         }
 
         return TypedResults.Ok(await sessions.StartAsync(user!.Id, request.DeviceName, cancellationToken));

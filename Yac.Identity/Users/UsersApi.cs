@@ -45,7 +45,7 @@ public static class UsersApi
             PasswordHash = "",
             CreatedAt = timeProvider.GetUtcNow(),
         };
-        user.PasswordHash = passwords.Hash(user, request.Password!);
+        user.PasswordHash = await passwords.HashAsync(user, request.Password!, cancellationToken);
         db.Users.Add(user);
 
         try

@@ -45,6 +45,9 @@ public sealed class FaultAppFixture : YacAppFixture
         builder.CreateResourceBuilder<ProjectResource>("chat")
             .WithReplicas(ChatReplicas)
             .WithEnvironment("Yac__Chat__Publisher__PauseFile", _pauseFile);
+        // The faults are where failing fast is tested (DependencyDownTests) and must keep every guarantee.
+        builder.CreateResourceBuilder<ProjectResource>("gateway")
+            .WithEnvironment("Yac__Gateway__FailFastWhileDown", "true");
     }
 
     /// <summary>Each ChatService replica's own address (the shared endpoint balances per connection).</summary>

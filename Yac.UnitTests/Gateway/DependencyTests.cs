@@ -8,7 +8,7 @@ public sealed class DependencyTests
     [Fact]
     public void GoingDownCancelsItsTokenAndComingBackGivesAFreshOne()
     {
-        using var dependency = new Dependency("chat", 1, (_, _) => Task.CompletedTask, new FakeTimeProvider());
+        using var dependency = new Dependency("chat", 1, TimeSpan.Zero, (_, _) => Task.CompletedTask, new FakeTimeProvider());
         var before = dependency.WhileAvailable;
         var changes = new List<bool>();
         dependency.Changed += (_, available) => changes.Add(available);
@@ -27,7 +27,7 @@ public sealed class DependencyTests
     public async Task WhileDownACallWaitsForAFreshProbeAndGoesThroughWhenItAnswers()
     {
         var probes = 0;
-        using var dependency = new Dependency("chat", 1, (self, _) =>
+        using var dependency = new Dependency("chat", 1, TimeSpan.Zero, (self, _) =>
         {
             probes++;
             self.RecordSuccess();
@@ -47,7 +47,7 @@ public sealed class DependencyTests
         var time = new FakeTimeProvider();
         var probes = 0;
         var answer = new TaskCompletionSource();
-        using var dependency = new Dependency("chat", 1, async (self, _) =>
+        using var dependency = new Dependency("chat", 1, TimeSpan.Zero, async (self, _) =>
         {
             Interlocked.Increment(ref probes);
             await answer.Task;
