@@ -64,16 +64,8 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddMemoryCache(options => options.SizeLimit = KnownUsersLimit);
         // Identity is found through service discovery; the caller's token goes with each lookup.
         // Its own short budget instead of the defaults' (see UserDirectory).
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental
         builder.Services.AddHttpClient<UserDirectory>(http => http.BaseAddress = new Uri("http://identity"))
-            .RemoveAllResilienceHandlers()
-            .AddStandardResilienceHandler(resilience =>
-            {
-                resilience.AttemptTimeout.Timeout = UserDirectory.AttemptTimeout;
-                resilience.TotalRequestTimeout.Timeout = UserDirectory.TotalTimeout;
-                resilience.Retry.Delay = TimeSpan.FromMilliseconds(100);
-            });
-#pragma warning restore EXTEXP0001
+            .WithShortResilience(UserDirectory.AttemptTimeout, UserDirectory.TotalTimeout);
         return builder;
     }
 }

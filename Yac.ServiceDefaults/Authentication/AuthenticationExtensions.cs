@@ -64,16 +64,8 @@ public static class AuthenticationExtensions
         services.TryAddSingleton(TimeProvider.System);
         // A short budget instead of the defaults' 30 s: a token with a key this service has not
         // fetched yet, while Identity is down, is answered within seconds (the keys it holds stay in use).
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental
         services.AddHttpClient(JwksSigningKeySource.HttpClientName)
-            .RemoveAllResilienceHandlers()
-            .AddStandardResilienceHandler(resilience =>
-            {
-                resilience.AttemptTimeout.Timeout = JwksSigningKeySource.AttemptTimeout;
-                resilience.TotalRequestTimeout.Timeout = JwksSigningKeySource.TotalTimeout;
-                resilience.Retry.Delay = TimeSpan.FromMilliseconds(100);
-            });
-#pragma warning restore EXTEXP0001
+            .WithShortResilience(JwksSigningKeySource.AttemptTimeout, JwksSigningKeySource.TotalTimeout);
         // Identity replaces this with its own key ring.
         services.TryAddSingleton<ISigningKeySource, JwksSigningKeySource>();
         services.TryAddSingleton<IAccessTokenValidator, AccessTokenValidator>();
