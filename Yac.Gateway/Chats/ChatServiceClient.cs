@@ -131,11 +131,11 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory, De
         }
 
         var http = httpClientFactory.CreateClient(HttpClientName);
-        using var whileAvailable = CancellationTokenSource.CreateLinkedTokenSource(
-            cancellationToken, dependencies.FailFast ? chat.WhileAvailable : CancellationToken.None);
+        using var whileAvailable = dependencies.FailFast ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, chat.WhileAvailable) : null;
+        var callToken = whileAvailable?.Token ?? cancellationToken;
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, whileAvailable.Token);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, callToken);
             if (response.StatusCode < HttpStatusCode.InternalServerError)
             {
                 chat.RecordSuccess();
@@ -147,7 +147,7 @@ internal sealed class ChatServiceClient(IHttpClientFactory httpClientFactory, De
                 return new ChatCallResult<T>(status, default);
             }
 
-            var value = await response.Content.ReadFromJsonAsync(jsonTypeInfo, whileAvailable.Token);
+            var value = await response.Content.ReadFromJsonAsync(jsonTypeInfo, callToken);
             return new ChatCallResult<T>(value is null ? ChatCallStatus.Unavailable : ChatCallStatus.Ok, value);
         }
         catch (HttpRequestException)
