@@ -46,7 +46,7 @@ public sealed class DependencyDownTests(FaultAppFixture fixture, ITestOutputHelp
 
             clock.Restart();
             await socket.SendAsync(new { type = "send", chatId, clientMsgId = "while-down", text = "hello?" }, token);
-            var answer = await socket.NextWhereAsync(frame => IsAnswerTo(frame, "while-down"), token);
+            var answer = await socket.NextWhereAsync(frame => frame.IsAnswerTo("while-down"), token);
             var sendTook = clock.Elapsed;
             output.WriteLine($"send while ChatService is down: {answer.Type()} in {sendTook.TotalMilliseconds:F0} ms");
             Assert.Equal("error", answer.Type());
@@ -75,7 +75,7 @@ public sealed class DependencyDownTests(FaultAppFixture fixture, ITestOutputHelp
         await EventuallyOkAsync(() => http.GetAsync($"/api/chats/{chatId}", token), token);
         output.WriteLine($"REST answered again {back.ElapsedMilliseconds} ms after ChatService was healthy");
         await socket.SendAsync(new { type = "send", chatId, clientMsgId = "after-down", text = "back" }, token);
-        var ack = await socket.NextWhereAsync(frame => IsAnswerTo(frame, "after-down"), token);
+        var ack = await socket.NextWhereAsync(frame => frame.IsAnswerTo("after-down"), token);
         Assert.Equal("ack", ack.Type());
         await using var again = await TestWebSocket.ConnectAsync(replica, alice.AccessToken, token);
         Assert.Equal("Healthy", (await HealthAsync(http, token)).Checks["chat"]);
@@ -160,10 +160,6 @@ public sealed class DependencyDownTests(FaultAppFixture fixture, ITestOutputHelp
         using var restart = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await fixture.StartAsync(resource, restart.Token);
     }
-
-    private static bool IsAnswerTo(JsonElement frame, string clientMsgId) =>
-        (frame.Type() == "ack" && frame.TryGetProperty("clientMsgId", out var acked) && acked.GetString() == clientMsgId)
-        || (frame.Type() == "error" && frame.TryGetProperty("ref", out var reference) && reference.GetString() == clientMsgId);
 
     private static async Task AssertUnavailableProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

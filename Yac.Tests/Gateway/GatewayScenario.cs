@@ -153,6 +153,11 @@ internal static class GatewayScenario
 
     public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;
 
+    /// <summary>Whether the frame answers the send with <paramref name="clientMsgId"/>: its <c>ack</c>, or an <c>error</c> with that <c>ref</c>.</summary>
+    public static bool IsAnswerTo(this JsonElement frame, string clientMsgId) =>
+        (frame.Type() == "ack" && frame.TryGetProperty("clientMsgId", out var acked) && acked.GetString() == clientMsgId)
+        || (frame.Type() == "error" && frame.TryGetProperty("ref", out var reference) && reference.GetString() == clientMsgId);
+
     public static long Seq(this JsonElement frame) => frame.GetProperty("seq").GetInt64();
 }
 

@@ -38,10 +38,7 @@ public sealed class RateLimitTests(LowLimitsAppFixture fixture)
             return (response.StatusCode, retryAfter, response.Content.Headers.ContentType?.MediaType, body);
         }));
         await aliceSocket.SendAsync(new { type = "send", chatId, clientMsgId = "over-the-socket", text = "one more" }, timeout.Token);
-        var socketAnswer = await aliceSocket.NextWhereAsync(
-            frame => frame.Type() is "ack" or "error" && frame.TryGetProperty(frame.Type() == "ack" ? "clientMsgId" : "ref", out var reference)
-                && reference.GetString() == "over-the-socket",
-            timeout.Token);
+        var socketAnswer = await aliceSocket.NextWhereAsync(frame => frame.IsAnswerTo("over-the-socket"), timeout.Token);
         await using var bobSocket = await TestWebSocket.ConnectAsync(first, bob.AccessToken, timeout.Token);
         using var bobHttp = fixture.CreateClient("gateway", bob);
         var bobSeq = await bobHttp.SendOverRestAsync(chatId, "another user's budget is his own", timeout.Token);
