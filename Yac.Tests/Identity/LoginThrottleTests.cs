@@ -98,7 +98,9 @@ public sealed class LoginThrottleTests(YacAppFixture fixture)
         await fixture.App.ResourceNotifications.WaitForResourceAsync(
             "identity", resourceEvent => resourceEvent.Snapshot.State?.Text is "Exited" or "Finished" or "Stopped", timeout.Token);
         await fixture.ExecuteResourceCommandAsync("identity", "resource-start", timeout.Token);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("identity", timeout.Token);
+        // Not WaitForResourceHealthyAsync: right after the start command it can still see the stop that
+        // just ended and throw "failed to start" (CI, once); this waits for the instance to run healthy.
+        await fixture.WaitForEveryInstanceHealthyAsync("identity", timeout.Token);
         using var afterRestart = await LoginAsync(user.Username, user.Password, UniqueClientAddress());
 
         AssertThrottled(afterRestart);
