@@ -17,6 +17,7 @@ app.MapDefaultEndpoints();
 app.MapWebSocketApi();
 app.MapReverseProxy(proxy =>
 {
+    proxy.UseBodyCaps();
     proxy.UseDependencyGate();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();

@@ -30,9 +30,8 @@ internal static class ApplicationServiceExtensions
         builder.AddRedisClient("redis", settings => settings.DisableTracing = true);
 
         builder.AddDefaultAuthentication();
-        // The largest valid public body (a group with 1000 initial members) is about 40 KiB; the
-        // gateway's send batch has its own cap (SendBatchApi.MaxBodyBytes).
-        builder.LimitRequestBodies(256 * 1024);
+        // The gateway's send batch has its own cap (SendBatchApi.MaxBodyBytes).
+        builder.LimitRequestBodies(RequestBodyCaps.Chat);
         builder.Services.AddValidation();
         // Per-user budgets shared by every replica (Redis); over budget is 429 with Retry-After.
         builder.AddRedisRateLimits(ChatRateLimits.Policies);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Instrumentation.AspNetCore;
+using Yac.Contracts;
 using Yac.Gateway.Chats;
 using Yac.Gateway.Delivery;
 using Yac.Gateway.Dependencies;
@@ -30,8 +31,8 @@ internal static class ApplicationServiceExtensions
         // X-Forwarded-For only when Yac:ForwardedHeaders names the load balancer in front of it; its
         // proxy then passes that address on to the services (ProxyRoutes).
         builder.AddForwardedHeaders(ForwardedHeadersSetup.DefaultTrust.Nobody);
-        // As large as the largest cap of the services behind the proxy (ChatService's public bodies).
-        builder.LimitRequestBodies(256 * 1024);
+        // As large as the largest cap of the services behind the proxy; each route's own is ProxyRoutes'.
+        builder.LimitRequestBodies(RequestBodyCaps.Gateway);
 
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)

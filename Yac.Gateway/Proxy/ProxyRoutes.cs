@@ -1,3 +1,4 @@
+using Yac.Contracts;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
 
@@ -30,12 +31,17 @@ internal static class ProxyRoutes
         Cluster(ChatCluster, "http://chat"),
     ];
 
+    /// <summary>The cap on a body forwarded to the cluster's service: that service's own (<see cref="RequestBodyCaps"/>).</summary>
+    public static long BodyCapOf(string? clusterId) => clusterId == IdentityCluster ? RequestBodyCaps.Identity : RequestBodyCaps.Chat;
+
     private static RouteConfig Route(string routeId, string path, string clusterId) =>
         new RouteConfig
         {
             RouteId = routeId,
             ClusterId = clusterId,
             Match = new RouteMatch { Path = path },
+            // A body of unknown length (chunked) is cut at the cap as it is read; BodyCapGate refuses a declared one.
+            MaxRequestBodySize = BodyCapOf(clusterId),
         }
         // The gateway is the edge: whatever X-Forwarded-* a client sends is replaced by what the
         // gateway saw (the client's address, scheme and host), so a client cannot spoof its address

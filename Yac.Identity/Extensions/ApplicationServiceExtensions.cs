@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yac.Contracts;
 using Yac.Identity;
 using Yac.Identity.Infrastructure;
 using Yac.Identity.OpenApi;
@@ -19,8 +20,7 @@ internal static class ApplicationServiceExtensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        // The largest valid body (a registration) is about 1 KiB even with every character escaped.
-        builder.LimitRequestBodies(16 * 1024);
+        builder.LimitRequestBodies(RequestBodyCaps.Identity);
         builder.AddNpgsqlDbContext<IdentityDbContext>("identitydb");
         services.AddDatabaseMigrator<IdentityDbContext>();
         builder.AddRedisClient("redis");

@@ -116,4 +116,65 @@ public sealed class InputRulesTests(YacAppFixture fixture)
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
     }
+
+    /// <summary>
+    /// 100 KB is within the gateway's own cap and over Identity's: the gateway refuses it itself, with a
+    /// declared length or not (CI once saw a 503 when Identity closed the connection under the forwarder).
+    /// </summary>
+    [Theory]
+    [InlineData("/api/logout", true)]
+    [InlineData("/api/tokens", true)]
+    [InlineData("/api/users", false)]
+    [InlineData("/api/tokens/refresh", false)]
+    public async Task ABodyOverIdentitysCapIsTheGateways413EveryTime(string path, bool declaredLength)
+    {
+        var alice = await fixture.RegisterAndLoginAsync("alice");
+        using var http = fixture.CreateClient("gateway", alice);
+        var body = "{\"refreshToken\":\"" + new string('x', 100_000) + "\"}";
+
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            using var content = new SlowContent(System.Text.Encoding.UTF8.GetBytes(body), declaredLength);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.PostAsync(path, content);
+            }
+            catch (HttpRequestException) when (!declaredLength)
+            {
+                // A chunked body is refused when the gateway has read past the cap: it answers 413 and
+                // closes the connection, which a client still writing sees as a broken pipe instead.
+                return;
+            }
+
+            using (response)
+            {
+                await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+            }
+        }));
+    }
+
+    /// <summary>
+    /// A body written 8 KiB at a time, 20 ms apart, so that a service refusing it on its length alone
+    /// answers while the rest is still on its way; with <c>declaredLength</c> false it is sent chunked.
+    /// </summary>
+    private sealed class SlowContent(byte[] bytes, bool declaredLength) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var offset = 0; offset < bytes.Length; offset += 8192)
+            {
+                await stream.WriteAsync(bytes.AsMemory(offset, Math.Min(8192, bytes.Length - offset)));
+                await stream.FlushAsync();
+                await Task.Delay(20);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return declaredLength;
+        }
+    }
 }
