@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Xunit.Abstractions;
+using Yac.Contracts;
 using Yac.Tests.Gateway;
 using Yac.Tests.Infrastructure;
 
@@ -17,14 +18,18 @@ public sealed class RestFuzzerTests(YacAppFixture fixture, ITestOutputHelper out
     private const int Requests = 1200;
 
     /// <summary>
-    /// Each service's cap on request bodies (Identity's is 16 KiB, ChatService's and the gateway's
-    /// 256 KiB): a body over it is answered 413 before it is read, and the connection closed.
+    /// The cap on a request's body (Identity's is 16 KiB, ChatService's and the gateway's 256 KiB; the
+    /// gateway applies Identity's to the paths it forwards there): a body over it is answered 413
+    /// before it is read, and the connection may be closed.
     /// </summary>
-    private static readonly Dictionary<string, long> s_maxBodyBytes = new()
+    private static long MaxBodyBytes(string service, Uri path) => service switch
     {
-        ["gateway"] = 256 * 1024,
-        ["identity"] = 16 * 1024,
-        ["chat"] = 256 * 1024,
+        "identity" => RequestBodyCaps.Identity,
+        "gateway" when path.OriginalString.StartsWith("/api/users", StringComparison.Ordinal)
+            || path.OriginalString.StartsWith("/api/tokens", StringComparison.Ordinal)
+            || path.OriginalString.StartsWith("/api/logout", StringComparison.Ordinal) => RequestBodyCaps.Identity,
+        "gateway" => RequestBodyCaps.Gateway,
+        _ => RequestBodyCaps.Chat,
     };
 
     private static readonly string[] s_pathNoise = ["not-a-guid", "%00", "%ED%A0%80", "..", "00000000-0000-0000-0000-000000000000", "%F0%9F%98%80", "1e9", "-1"];
@@ -75,7 +80,7 @@ public sealed class RestFuzzerTests(YacAppFixture fixture, ITestOutputHelper out
                         {
                             response = await clients[service].SendAsync(request, cancellationToken);
                         }
-                        catch (HttpRequestException) when (request.Content?.Headers.ContentLength > s_maxBodyBytes[service])
+                        catch (HttpRequestException) when (request.Content?.Headers.ContentLength > MaxBodyBytes(service, request.RequestUri!))
                         {
                             // Over the service's cap: it answers 413 without reading the rest and closes the
                             // connection, which a client still writing may see as a reset (or a response
